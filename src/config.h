@@ -1,0 +1,47 @@
+/* Settings from the environment, parsed without side effects.
+ *
+ * Parsing is pure: it takes the variables' strings and yields either a
+ * value or a message that names the variable and the value. Opening the
+ * destination is output.c's business. */
+#ifndef GCSTATS_CONFIG_H
+#define GCSTATS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GCS_DEFAULT_INTERVAL_MS 10000u
+#define GCS_MAX_INTERVAL_MS (86400u * 1000u)
+#define GCS_PATH_MAX 1024
+#define GCS_MESSAGE_MAX 512
+
+enum gcs_dest_kind { GCS_DEST_STDERR, GCS_DEST_FD, GCS_DEST_FILE };
+
+struct gcs_config {
+    enum gcs_dest_kind dest;
+    int fd;                      /* GCS_DEST_FD */
+    char path[GCS_PATH_MAX];     /* GCS_DEST_FILE, %p already replaced */
+    uint32_t interval_ms;        /* 0: no tick lines */
+    bool dest_ok;                /* false: the destination setting is bad; stay quiet */
+    /* Up to two problems found while parsing, each one line for the user. */
+    char problem[2][GCS_MESSAGE_MAX];
+    int problems;
+};
+
+/* The raw values of the variables; NULL when unset. */
+struct gcs_env {
+    const char *fd;        /* GCSTATS_FD */
+    const char *file;      /* GCSTATS_FILE */
+    const char *interval;  /* GCSTATS_INTERVAL */
+};
+
+void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out);
+
+/* Exposed for tests. */
+bool gcs_parse_fd(const char *s, int *out);
+bool gcs_parse_interval_ms(const char *s, uint32_t *out);
+/* Copies template to out with every "%p" replaced by pid. False when the
+ * result would not fit in cap bytes (NUL included) or is empty. */
+bool gcs_expand_path(const char *template_path, long pid, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,195 @@
+/* Start-up, ticks and exit: the library's life in a process.
+ *
+ * In a process without V8 (a shell, python, npm's helpers) the constructor
+ * finds no V8 symbols and everything stays off: the interposers only
+ * forward to libc, and nothing is written. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hooks.h"
+#include "lines.h"
+#include "output.h"
+#include "registry.h"
+#include "v8api.h"
+
+#define EXIT_FLUSH_TIMEOUT_MS 500
+
+static struct gcs_config config;
+static struct gcs_process_info info;
+static char destination[GCS_PATH_MAX + 16];
+static bool running;          /* attached to V8: an exit line is due */
+static bool writer_started;   /* lines may be queued: flush them at exit */
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Resident set size from /proc/self/statm, with plain read(): no stdio,
+ * no allocation. */
+static bool read_rss(uint64_t *out)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *p = buf;
+    while (*p && *p != ' ')
+        p++;
+    uint64_t pages = 0;
+    if (*p++ != ' ' || *p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++)
+        pages = pages * 10 + (uint64_t)(*p - '0');
+    *out = pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    return true;
+}
+
+static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isolate *s)
+{
+    struct gcs_snapshot snap;
+    memset(r, 0, sizeof *r);
+    r->event = ev;
+    r->ts_ms = wall_ms();
+    r->isolate = 1;
+    if (s != NULL) {
+        r->isolate = atomic_load(&s->number);
+        if (gcs_snapshot_read(s, &snap)) {
+            r->gc = snap.gc;
+            r->summary = snap.summary;
+            r->have_heap = snap.have_heap;
+            r->heap = snap.heap;
+        }
+    }
+    r->have_rss = read_rss(&r->rss_bytes);
+}
+
+struct tick_ctx {
+    gcs_emit_fn emit;
+};
+
+static void tick_one(struct gcs_isolate *s, void *ctx)
+{
+    struct gcs_record r;
+    record_from(&r, GCS_EV_TICK, s);
+    ((struct tick_ctx *)ctx)->emit(&r);
+}
+
+static void tick(gcs_emit_fn emit)
+{
+    struct tick_ctx ctx = { emit };
+    gcs_registry_each_attached(tick_one, &ctx);
+}
+
+static void error_record(struct gcs_record *r, const char *reason)
+{
+    memset(r, 0, sizeof *r);
+    r->event = GCS_EV_ERROR;
+    r->ts_ms = wall_ms();
+    r->isolate = 1;
+    snprintf(r->text, sizeof r->text, "%s", reason);
+}
+
+static void in_forked_child(void)
+{
+    /* fork() without exec: the writer thread stayed in the parent. Stay quiet. */
+    gcs_hooks_disable();
+    gcs_output_forget_thread();
+    gcs_registry_reset();
+    running = false;
+    writer_started = false;
+}
+
+__attribute__((constructor)) static void gcstats_init(void)
+{
+    gcs_hooks_resolve();
+
+    const char *missing;
+    if (!gcs_v8_bind(&missing)) {
+        /* Not node, or not a node gcstats can drive: say so only where
+         * V8 was there but incomplete, and only if the user asked for us. */
+        (void)missing;
+        return;
+    }
+
+    struct gcs_env env = {
+        .fd = getenv("GCSTATS_FD"),
+        .file = getenv("GCSTATS_FILE"),
+        .interval = getenv("GCSTATS_INTERVAL"),
+    };
+    gcs_config_parse(&env, (long)getpid(), &config);
+
+    info.pid = (long)getpid();
+    info.node_version = gcs_v8.node_version;
+    info.v8_version = gcs_v8.version;
+    info.interval_ms = config.interval_ms;
+    info.destination = destination;
+
+    struct gcs_record r;
+    for (int i = 0; i < config.problems; i++) {
+        error_record(&r, config.problem[i]);
+        gcs_output_stderr_now(&r, &info);
+    }
+    char reason[GCS_MESSAGE_MAX];
+    if (!gcs_output_open(&config, reason, sizeof reason)) {
+        if (!config.dest_ok)
+            return;   /* already said above */
+        error_record(&r, reason);
+        gcs_output_stderr_now(&r, &info);
+        return;
+    }
+    switch (config.dest) {
+    case GCS_DEST_STDERR: snprintf(destination, sizeof destination, "stderr"); break;
+    case GCS_DEST_FD: snprintf(destination, sizeof destination, "fd:%d", config.fd); break;
+    case GCS_DEST_FILE: snprintf(destination, sizeof destination, "file:%s", config.path); break;
+    }
+    gcs_output_set_info(&info);
+
+    if (!gcs_output_start(config.interval_ms, tick)) {
+        error_record(&r, "could not start the output thread; gcstats writes nothing");
+        gcs_output_stderr_now(&r, &info);
+        return;
+    }
+    writer_started = true;
+    if (!gcs_v8_layout_known(gcs_v8.v.major)) {
+        char why[GCS_TEXT_MAX];
+        snprintf(why, sizeof why,
+                 "V8 %.40s is a version whose heap statistics layout gcstats does not know "
+                 "(it knows %d to %d); gcstats stays off in this process",
+                 gcs_v8.version ? gcs_v8.version : "(unknown)", GCS_V8_MIN_MAJOR, GCS_V8_MAX_MAJOR);
+        error_record(&r, why);
+        gcs_output_submit(&r);
+        return;
+    }
+    gcs_hooks_init_thread_key();
+    pthread_atfork(NULL, NULL, in_forked_child);
+    running = true;
+    gcs_hooks_enable();
+}
+
+__attribute__((destructor)) static void gcstats_fini(void)
+{
+    if (!running) {
+        if (writer_started)
+            gcs_output_finish(NULL, EXIT_FLUSH_TIMEOUT_MS);
+        return;
+    }
+    running = false;
+    gcs_hooks_disable();
+    struct gcs_record r;
+    record_from(&r, GCS_EV_EXIT, gcs_registry_find_number(1));
+    gcs_output_finish(&r, EXIT_FLUSH_TIMEOUT_MS);
+}

@@ -1,0 +1,312 @@
+/* mmap and mmap64 are both defined here: keep the headers from renaming one
+ * to the other. */
+#undef _FILE_OFFSET_BITS
+
+#include "hooks.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lines.h"
+#include "output.h"
+#include "registry.h"
+#include "v8api.h"
+#include "window.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* V8 10-12 can lose an interrupt requested while an isolate is being set
+ * up; ask again after this long until one has run. */
+#define INTERRUPT_RETRY_MS 2
+
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static void *(*real_mmap64)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+static int (*real_epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+static int (*real_epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *, const sigset_t *);
+
+static _Atomic bool enabled;
+static _Atomic uint32_t next_worker_number = 2;
+static pthread_key_t thread_key;
+static bool thread_key_ok;
+
+static TLS bool in_hook;
+static TLS void *known_isolate;      /* this thread's isolate, known to be attached */
+static TLS uint64_t known_generation;
+
+void gcs_hooks_resolve(void)
+{
+    in_hook = true;   /* dlsym may allocate, and the allocator may mmap */
+    real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
+    real_mmap64 = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap64");
+    real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    real_epoll_wait = (int (*)(int, struct epoll_event *, int, int))dlsym(RTLD_NEXT, "epoll_wait");
+    real_epoll_pwait = (int (*)(int, struct epoll_event *, int, int, const sigset_t *))
+        dlsym(RTLD_NEXT, "epoll_pwait");
+    real_epoll_pwait2 = (int (*)(int, struct epoll_event *, int, const struct timespec *,
+                                 const sigset_t *))dlsym(RTLD_NEXT, "epoll_pwait2");
+    in_hook = false;
+}
+
+void gcs_hooks_enable(void) { atomic_store(&enabled, true); }
+void gcs_hooks_disable(void) { atomic_store(&enabled, false); }
+bool gcs_hooks_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- GC callbacks: on the isolate's thread, inside the GC ------------- */
+
+static void fill_record(struct gcs_record *r, enum gcs_event ev, const struct gcs_isolate *s,
+                        const struct gcs_snapshot *snap)
+{
+    memset(r, 0, offsetof(struct gcs_record, text));
+    r->text[0] = '\0';
+    r->event = ev;
+    r->isolate = atomic_load(&s->number);
+    r->ts_ms = wall_ms();
+    r->gc = snap->gc;
+    r->summary = snap->summary;
+    r->have_heap = snap->have_heap;
+    r->heap = snap->heap;
+}
+
+static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
+{
+    (void)flags;
+    struct gcs_isolate *s = data;
+    int kind = gcs_gc_kind_of(gc_type);
+    if (kind == GCS_KIND_NONE || atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
+        return;
+    s->gc_started_ns[kind] = monotonic_ns();
+}
+
+static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
+{
+    struct gcs_isolate *s = data;
+    int kind = gcs_gc_kind_of(gc_type);
+    if (kind == GCS_KIND_NONE || atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
+        return;
+    uint64_t now = monotonic_ns();
+    uint64_t pause = s->gc_started_ns[kind] ? now - s->gc_started_ns[kind] : 0;
+    s->gc_started_ns[kind] = 0;
+
+    struct gcs_snapshot *own = &s->own;
+    own->gc.pause_ns[kind] += pause;
+    if (kind == GCS_KIND_INCREMENTAL) {
+        /* V8 10 calls back at the start and at the end of a marking cycle,
+         * later versions once: count cycles, which end at a mark-compact. */
+        if (!s->incremental_cycle_open) {
+            own->gc.count[kind]++;
+            s->incremental_cycle_open = true;
+        }
+    } else {
+        own->gc.count[kind]++;
+    }
+
+    bool full = kind == GCS_KIND_MARK_COMPACT;
+    if (full) {
+        s->incremental_cycle_open = false;
+        /* Right after a mark-compact the heap holds only what is live:
+         * the most stable reading a JavaScript program has. */
+        own->have_heap = gcs_v8_heap_stats(isolate, &own->heap);
+        if (own->have_heap) {
+            gcs_windows_add(&s->windows, own->heap.used, wall_ms());
+            gcs_windows_summarize(&s->windows, &own->summary);
+        }
+    }
+    gcs_snapshot_publish(s);
+
+    if (full && own->have_heap) {
+        struct gcs_record r;
+        fill_record(&r, GCS_EV_STATS, s, own);
+        r.pause_ns = pause;
+        r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
+        gcs_output_submit(&r);
+    }
+}
+
+/* ---- Attaching --------------------------------------------------------- */
+
+static _Atomic bool node_version_read;
+
+/* On the isolate's own thread, never inside a GC. */
+static void attach_here(struct gcs_isolate *s, void *isolate)
+{
+    if (!gcs_registry_begin_attach(s, isolate))
+        return;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    bool main_thread = tid == getpid();
+    s->tid = tid;
+    gcs_windows_init(&s->windows);
+    memset(&s->own, 0, sizeof s->own);
+    memset(s->gc_started_ns, 0, sizeof s->gc_started_ns);
+    s->incremental_cycle_open = false;
+    gcs_snapshot_publish(s);
+    uint32_t number = main_thread ? 1 : atomic_fetch_add(&next_worker_number, 1);
+
+    if (!atomic_exchange(&node_version_read, true))
+        gcs_v8_read_node_version();
+    gcs_v8_add_gc_callbacks(isolate, on_gc_prologue, on_gc_epilogue, s);
+    if (thread_key_ok && !main_thread)
+        pthread_setspecific(thread_key, s);
+    gcs_registry_finish_attach(s, number);
+
+    struct gcs_record r;
+    fill_record(&r, GCS_EV_START, s, &s->own);
+    r.main_thread = main_thread;
+    r.v8_isolate = (uint64_t)(uintptr_t)isolate;
+    gcs_output_submit(&r);
+}
+
+static void on_interrupt(void *isolate, void *data)
+{
+    if (!gcs_hooks_enabled())
+        return;
+    struct gcs_isolate *s = data;
+    if (atomic_load(&s->isolate) == isolate && atomic_load(&s->state) == GCS_SLOT_PENDING)
+        attach_here(s, isolate);
+}
+
+/* A Worker's thread is ending; its isolate is already disposed. */
+static void on_thread_exit(void *data)
+{
+    struct gcs_isolate *s = data;
+    if (s == NULL || atomic_load(&s->state) != GCS_SLOT_ATTACHED || s->tid != (pid_t)syscall(SYS_gettid))
+        return;
+    if (gcs_hooks_enabled()) {
+        struct gcs_record r;
+        fill_record(&r, GCS_EV_END, s, &s->own);
+        gcs_output_submit(&r);
+    }
+    gcs_registry_release(s);
+}
+
+void gcs_hooks_init_thread_key(void)
+{
+    thread_key_ok = pthread_key_create(&thread_key, on_thread_exit) == 0;
+}
+
+/* Called from every hook. `own_thread_safe_point` is true only where this
+ * thread is known to be its isolate's own thread at a point where V8 may
+ * be called (the event loop's poll); elsewhere an interrupt is requested. */
+static void notice_isolate(bool own_thread_safe_point)
+{
+    if (!gcs_hooks_enabled() || !gcs_v8_current_isolate_ready())
+        return;
+    void *isolate = gcs_v8_try_get_current();
+    if (isolate == NULL)
+        return;
+    uint64_t gen = gcs_registry_generation();
+    if (isolate == known_isolate && gen == known_generation)
+        return;
+
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    struct gcs_isolate *s = gcs_registry_lookup(isolate);
+    if (s == NULL)
+        s = gcs_registry_claim(isolate, now_ms);
+    if (s == NULL)
+        return;
+    int state = atomic_load(&s->state);
+    if (state == GCS_SLOT_ATTACHED) {
+        known_isolate = isolate;
+        known_generation = gen;
+    } else if (state == GCS_SLOT_PENDING) {
+        if (own_thread_safe_point) {
+            attach_here(s, isolate);
+        } else {
+            int64_t last = atomic_load(&s->last_request_ms);
+            if (now_ms - last >= INTERRUPT_RETRY_MS &&
+                atomic_compare_exchange_strong(&s->last_request_ms, &last, now_ms))
+                gcs_v8_request_interrupt(isolate, on_interrupt, s);
+        }
+    }
+}
+
+/* ---- The interposers --------------------------------------------------- */
+
+static void after_call(bool own_thread_safe_point)
+{
+    if (in_hook)
+        return;
+    in_hook = true;
+    int saved = errno;
+    notice_isolate(own_thread_safe_point);
+    errno = saved;
+    in_hook = false;
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    void *p = real_mmap ? real_mmap(addr, len, prot, flags, fd, off)
+                        : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    after_call(false);
+    return p;
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    void *p = real_mmap64 ? real_mmap64(addr, len, prot, flags, fd, off)
+                          : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    after_call(false);
+    return p;
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+    int r = real_munmap ? real_munmap(addr, len) : (int)syscall(SYS_munmap, addr, len);
+    after_call(false);
+    return r;
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+{
+    after_call(true);
+    if (real_epoll_wait)
+        return real_epoll_wait(epfd, events, maxevents, timeout);
+    return (int)syscall(SYS_epoll_wait, epfd, events, maxevents, timeout);
+}
+
+EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
+                       const sigset_t *sigmask)
+{
+    after_call(true);
+    if (real_epoll_pwait)
+        return real_epoll_pwait(epfd, events, maxevents, timeout, sigmask);
+    return (int)syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout, sigmask, _NSIG / 8);
+}
+
+EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
+                        const struct timespec *timeout, const sigset_t *sigmask)
+{
+    after_call(true);
+    if (real_epoll_pwait2)
+        return real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
+    return (int)syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout, sigmask, _NSIG / 8);
+}

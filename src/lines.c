@@ -1,0 +1,154 @@
+#include "lines.h"
+
+#include <stdio.h>
+
+static const char *event_name(enum gcs_event e)
+{
+    switch (e) {
+    case GCS_EV_START: return "start";
+    case GCS_EV_STATS: return "stats";
+    case GCS_EV_TICK: return "tick";
+    case GCS_EV_END: return "end";
+    case GCS_EV_EXIT: return "exit";
+    case GCS_EV_ERROR: return "error";
+    }
+    return "error";
+}
+
+uint64_t gcs_num_full_gc(const struct gcs_gc_counts *c)
+{
+    return c->count[GCS_KIND_MARK_COMPACT];
+}
+
+uint64_t gcs_num_inc_gc(const struct gcs_gc_counts *c)
+{
+    return c->count[GCS_KIND_SCAVENGE] + c->count[GCS_KIND_MINOR_MS] +
+           c->count[GCS_KIND_INCREMENTAL];
+}
+
+static void put_ms(struct gcs_json *j, const char *key, uint64_t ns)
+{
+    gcs_json_fixed(j, key, (double)ns / 1e6, 3);
+}
+
+static void put_counters(struct gcs_json *j, const struct gcs_record *r)
+{
+    gcs_json_u64(j, "num_full_gc", gcs_num_full_gc(&r->gc));
+    gcs_json_u64(j, "num_inc_gc", gcs_num_inc_gc(&r->gc));
+    gcs_json_u64(j, "heap_compactions", r->summary.samples);
+    gcs_json_object_begin(j, "gc");
+    for (int k = 0; k < GCS_KIND_COUNT; k++) {
+        gcs_json_object_begin(j, gcs_gc_kind_name(k));
+        gcs_json_u64(j, "count", r->gc.count[k]);
+        put_ms(j, "pause_ms", r->gc.pause_ns[k]);
+        gcs_json_object_end(j);
+    }
+    gcs_json_object_end(j);
+}
+
+static void put_extreme(struct gcs_json *j, const char *key, const struct gcs_extreme *e, bool have)
+{
+    if (!have) {
+        gcs_json_null(j, key);
+        return;
+    }
+    gcs_json_object_begin(j, key);
+    gcs_json_u64(j, "bytes", e->bytes);
+    gcs_json_time(j, "when", e->when_ms);
+    gcs_json_object_end(j);
+}
+
+/* The post-compaction statistics; before the first sample they are null,
+ * not zero, so that nobody mistakes "not measured" for "empty heap". */
+static void put_summary(struct gcs_json *j, const struct gcs_summary *s)
+{
+    bool have = s->samples > 0;
+    if (have) {
+        gcs_json_fixed(j, "usage_trend", s->usage_trend, 2);
+        gcs_json_u64(j, "estimated_base", s->estimated_base);
+        gcs_json_u64(j, "current_base", s->current_base);
+    } else {
+        gcs_json_null(j, "usage_trend");
+        gcs_json_null(j, "estimated_base");
+        gcs_json_null(j, "current_base");
+    }
+    put_extreme(j, "min", &s->min, have);
+    put_extreme(j, "max", &s->max, have);
+    gcs_json_u64(j, "recent_samples", s->recent_n);
+    gcs_json_u64(j, "long_samples", s->long_n);
+}
+
+static void put_heap(struct gcs_json *j, const struct gcs_record *r)
+{
+    if (!r->have_heap) {
+        gcs_json_null(j, "heap");
+        return;
+    }
+    const struct gcs_heap_stats *h = &r->heap;
+    gcs_json_object_begin(j, "heap");
+    gcs_json_u64(j, "used", h->used);
+    gcs_json_u64(j, "total", h->total);
+    gcs_json_u64(j, "limit", h->limit);
+    gcs_json_u64(j, "external", h->external);
+    gcs_json_u64(j, "physical", h->physical);
+    gcs_json_u64(j, "available", h->available);
+    gcs_json_u64(j, "malloced", h->malloced);
+    gcs_json_u64(j, "native_contexts", h->native_contexts);
+    gcs_json_u64(j, "detached_contexts", h->detached_contexts);
+    gcs_json_object_end(j);
+}
+
+static void put_rss(struct gcs_json *j, const struct gcs_record *r)
+{
+    if (r->have_rss)
+        gcs_json_u64(j, "rss", r->rss_bytes);
+    else
+        gcs_json_null(j, "rss");
+}
+
+size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
+                         const struct gcs_process_info *p, uint64_t dropped)
+{
+    gcs_json_begin(j);
+    gcs_json_str(j, "event", event_name(r->event));
+    gcs_json_time(j, "ts", r->ts_ms);
+    gcs_json_i64(j, "pid", p->pid);
+    gcs_json_u64(j, "isolate", r->isolate);
+    gcs_json_u64(j, "dropped", dropped);
+
+    switch (r->event) {
+    case GCS_EV_START: {
+        char addr[24];
+        snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)r->v8_isolate);
+        gcs_json_str(j, "gcstats", GCSTATS_VERSION);
+        gcs_json_str(j, "node", p->node_version);
+        gcs_json_str(j, "v8", p->v8_version);
+        gcs_json_str(j, "thread", r->main_thread ? "main" : "worker");
+        gcs_json_str(j, "v8_isolate", addr);
+        gcs_json_object_begin(j, "settings");
+        gcs_json_str(j, "destination", p->destination);
+        gcs_json_fixed(j, "interval_s", p->interval_ms / 1000.0, 3);
+        gcs_json_object_end(j);
+        break;
+    }
+    case GCS_EV_STATS:
+        put_counters(j, r);
+        put_summary(j, &r->summary);
+        put_heap(j, r);
+        put_ms(j, "pause_ms", r->pause_ns);
+        gcs_json_bool(j, "forced", r->forced);
+        break;
+    case GCS_EV_TICK:
+    case GCS_EV_END:
+    case GCS_EV_EXIT:
+        put_counters(j, r);
+        put_summary(j, &r->summary);
+        put_heap(j, r);
+        put_rss(j, r);
+        break;
+    case GCS_EV_ERROR:
+        gcs_json_str(j, "reason", r->text);
+        break;
+    }
+    return gcs_json_end(j);
+}

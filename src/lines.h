@@ -1,0 +1,68 @@
+/* The events gcstats reports, as plain records, and their JSON lines.
+ *
+ * A record is what a GC callback or the tick thread captures: a copy of
+ * numbers, no pointers into live state. Formatting happens later, on the
+ * output thread. Pure: no V8, no syscalls. */
+#ifndef GCSTATS_LINES_H
+#define GCSTATS_LINES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "v8layout.h"
+#include "window.h"
+
+enum gcs_event {
+    GCS_EV_START,
+    GCS_EV_STATS,
+    GCS_EV_TICK,
+    GCS_EV_END,     /* a Worker's isolate ended */
+    GCS_EV_EXIT,
+    GCS_EV_ERROR,
+};
+
+struct gcs_gc_counts {
+    /* GCS_KIND_INCREMENTAL counts marking cycles, not callbacks. */
+    uint64_t count[GCS_KIND_COUNT];
+    uint64_t pause_ns[GCS_KIND_COUNT];
+};
+
+uint64_t gcs_num_full_gc(const struct gcs_gc_counts *c);
+/* Every GC that is not a full mark-compact: scavenges, minor mark-sweeps
+ * and incremental marking cycles (weak-callback passes are not GCs). */
+uint64_t gcs_num_inc_gc(const struct gcs_gc_counts *c);
+
+#define GCS_TEXT_MAX 256
+
+struct gcs_record {
+    enum gcs_event event;
+    uint32_t isolate;          /* 1 main, 2.. Workers */
+    int64_t ts_ms;             /* wall clock */
+    bool main_thread;          /* start */
+    uint64_t v8_isolate;       /* start: the isolate's address, as --trace-gc prints it */
+    struct gcs_gc_counts gc;
+    struct gcs_summary summary;
+    bool have_heap;
+    struct gcs_heap_stats heap;
+    bool have_rss;
+    uint64_t rss_bytes;
+    uint64_t pause_ns;         /* stats: this mark-compact's pause */
+    bool forced;               /* stats: requested by gc() or the embedder */
+    char text[GCS_TEXT_MAX];   /* error: the reason */
+};
+
+/* What is the same for every line of the process. */
+struct gcs_process_info {
+    long pid;
+    const char *node_version;      /* NULL when it could not be read */
+    const char *v8_version;
+    const char *destination;       /* "stderr", "fd:3", "file:/tmp/x.log" */
+    uint32_t interval_ms;
+};
+
+/* Formats one line into j. Returns its length, 0 if it did not fit. */
+size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
+                         const struct gcs_process_info *p, uint64_t dropped);
+
+#endif

@@ -1,0 +1,272 @@
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "queue.h"
+
+static struct gcs_queue queue;
+static int out_fd = -1;
+static const struct gcs_process_info *info;
+static uint32_t tick_interval_ms;
+static void (*tick_fn)(gcs_emit_fn);
+
+static _Atomic uint64_t dropped;
+static _Atomic uint32_t wake_seq;        /* futex word: bumped at every submit */
+static _Atomic uint64_t submitted;       /* records accepted into the queue */
+static _Atomic uint64_t completed;       /* records taken off it and written (or dropped) */
+static _Atomic bool thread_running;
+
+uint64_t gcs_output_dropped(void)
+{
+    return atomic_load_explicit(&dropped, memory_order_relaxed);
+}
+
+static int dup_high(int fd, bool cloexec)
+{
+    int cmd = cloexec ? F_DUPFD_CLOEXEC : F_DUPFD;
+    int high = fcntl(fd, cmd, GCS_FD_BASE);
+    if (high < 0)                   /* RLIMIT_NOFILE below the base */
+        high = fcntl(fd, cmd, 3);
+    return high;
+}
+
+bool gcs_output_open(const struct gcs_config *c, char *reason, size_t cap)
+{
+    if (!c->dest_ok) {
+        snprintf(reason, cap, "%s", c->problems > 0 ? c->problem[0] : "bad destination");
+        return false;
+    }
+    switch (c->dest) {
+    case GCS_DEST_STDERR:
+        /* Standard error closed: there is nowhere to say anything. */
+        out_fd = dup_high(2, true);
+        if (out_fd < 0) {
+            snprintf(reason, cap, "standard error is not open; gcstats writes nothing");
+            return false;
+        }
+        return true;
+    case GCS_DEST_FD: {
+        int flags = fcntl(c->fd, F_GETFL);
+        if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) {
+            snprintf(reason, cap, "GCSTATS_FD=%d is not a descriptor open for writing; gcstats writes nothing",
+                     c->fd);
+            return false;
+        }
+        const char *channel = getenv("NODE_CHANNEL_FD");
+        if (channel != NULL && atoi(channel) == c->fd) {
+            snprintf(reason, cap,
+                     "GCSTATS_FD=%d is this process's IPC channel to its parent (NODE_CHANNEL_FD=%s); "
+                     "gcstats writes nothing", c->fd, channel);
+            return false;
+        }
+        /* Out of the application's way, and still inherited: children are
+         * told the new number below, so a fork() child whose fd 3 is its
+         * IPC channel writes where its parent writes, never into the channel. */
+        out_fd = c->fd >= GCS_FD_BASE ? c->fd : dup_high(c->fd, false);
+        if (out_fd < 0) {
+            snprintf(reason, cap, "GCSTATS_FD=%d could not be duplicated (%s); gcstats writes nothing",
+                     c->fd, strerror(errno));
+            return false;
+        }
+        char num[16];
+        snprintf(num, sizeof num, "%d", out_fd);
+        setenv("GCSTATS_FD", num, 1);
+        return true;
+    }
+    case GCS_DEST_FILE: {
+        /* O_NONBLOCK so that a FIFO without a reader fails instead of
+         * blocking start-up; cleared again for ordinary writes. */
+        int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+        if (fd < 0) {
+            snprintf(reason, cap, "GCSTATS_FILE=%s cannot be opened (%s); gcstats writes nothing",
+                     c->path, strerror(errno));
+            return false;
+        }
+        int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0)
+            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        out_fd = dup_high(fd, true);
+        if (out_fd < 0)
+            out_fd = fd;
+        else
+            close(fd);
+        return true;
+    }
+    }
+    return false;
+}
+
+void gcs_output_set_info(const struct gcs_process_info *process_info)
+{
+    info = process_info;
+}
+
+/* One line, one write(); a short write only happens on a regular file that
+ * is out of space, and then the rest is tried once more. */
+static bool write_line(int fd, const char *buf, size_t len)
+{
+    size_t done = 0;
+    int short_writes = 0;
+    while (done < len) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        done += (size_t)n;
+        if (done < len && ++short_writes > 1)
+            return false;
+    }
+    return true;
+}
+
+static void emit_now(const struct gcs_record *r)
+{
+    static struct gcs_json line;   /* only the writer thread formats */
+    size_t len = gcs_format_record(&line, r, info, gcs_output_dropped());
+    if (len == 0 || !write_line(out_fd, line.buf, len))
+        atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t timeout_ms)
+{
+    struct timespec ts = { (time_t)(timeout_ms / 1000), (long)(timeout_ms % 1000) * 1000000L };
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    static struct gcs_record rec;
+    int64_t next_tick = tick_interval_ms ? monotonic_ms() + tick_interval_ms : INT64_MAX;
+    for (;;) {
+        uint32_t seen = atomic_load(&wake_seq);
+        while (gcs_queue_pop(&queue, &rec)) {
+            emit_now(&rec);
+            atomic_fetch_add(&completed, 1);
+        }
+        int64_t now = monotonic_ms();
+        if (now >= next_tick) {
+            if (tick_fn != NULL)
+                tick_fn(emit_now);
+            next_tick += tick_interval_ms;
+            if (next_tick <= now)          /* after a stall, no burst of ticks */
+                next_tick = now + tick_interval_ms;
+        }
+        int64_t wait_ms = next_tick == INT64_MAX ? 60000 : next_tick - now;
+        if (wait_ms > 0 && gcs_queue_empty(&queue))
+            futex_wait(&wake_seq, seen, wait_ms);
+    }
+    return NULL;
+}
+
+bool gcs_output_start(uint32_t interval_ms, void (*tick)(gcs_emit_fn))
+{
+    gcs_queue_init(&queue);
+    tick_interval_ms = interval_ms;
+    tick_fn = tick;
+
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* the thread inherits this mask */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t thread;
+    int err = pthread_create(&thread, &attr, writer_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0)
+        return false;
+    pthread_setname_np(thread, "gcstats");
+    atomic_store(&thread_running, true);
+    return true;
+}
+
+void gcs_output_submit(const struct gcs_record *r)
+{
+    if (!atomic_load_explicit(&thread_running, memory_order_relaxed) || !gcs_queue_push(&queue, r)) {
+        atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+        return;
+    }
+    atomic_fetch_add(&submitted, 1);
+    atomic_fetch_add(&wake_seq, 1);
+    syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { 0, ms * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
+{
+    if (!atomic_load(&thread_running))
+        return;
+    int64_t deadline = monotonic_ms() + timeout_ms;
+    /* A full queue drains as long as the reader reads: give it the time. */
+    while (last != NULL && !gcs_queue_push(&queue, last)) {
+        if (monotonic_ms() >= deadline) {
+            atomic_fetch_add(&dropped, 1);
+            return;
+        }
+        sleep_ms(1);
+    }
+    uint64_t ticket = last != NULL ? atomic_fetch_add(&submitted, 1) + 1 : atomic_load(&submitted);
+    atomic_fetch_add(&wake_seq, 1);
+    syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    while (atomic_load(&completed) < ticket && monotonic_ms() < deadline)
+        sleep_ms(1);
+}
+
+void gcs_output_stderr_now(const struct gcs_record *r, const struct gcs_process_info *process_info)
+{
+    static struct gcs_json line;   /* start-up only: single-threaded */
+    size_t len = gcs_format_record(&line, r, process_info, 0);
+    if (len == 0)
+        return;
+    /* Before node ignores SIGPIPE, a closed stderr pipe would kill the
+     * process: block it around the write and discard it if it came. */
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    bool pending_before = false;
+    sigset_t pending;
+    if (sigpending(&pending) == 0)
+        pending_before = sigismember(&pending, SIGPIPE);
+    write_line(2, line.buf, len);
+    if (!pending_before) {
+        struct timespec zero = { 0, 0 };
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void gcs_output_forget_thread(void)
+{
+    atomic_store(&thread_running, false);
+}

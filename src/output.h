@@ -1,0 +1,51 @@
+/* Where the lines go, and the thread that writes them.
+ *
+ * JavaScript threads never write: they hand a record to a lock-free queue
+ * and go on. One thread of the library's own, started with every signal
+ * blocked, formats and writes each line with a single write(), and also
+ * produces the periodic tick lines. When the reader is slow or gone, the
+ * queue fills and further records are dropped and counted; every line
+ * carries the running count. */
+#ifndef GCSTATS_OUTPUT_H
+#define GCSTATS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "lines.h"
+
+/* A descriptor at or above this number is out of the application's way
+ * (node's fork() children get their IPC channel on fd 3). */
+#define GCS_FD_BASE 200
+
+/* Opens the destination named by config (start-up, single-threaded).
+ * False with a reason if gcstats must stay quiet; the reason names the
+ * variable and its value. */
+bool gcs_output_open(const struct gcs_config *config, char *reason, size_t cap);
+
+/* The process-wide facts every line needs; must outlive the thread. */
+void gcs_output_set_info(const struct gcs_process_info *info);
+
+/* Starts the writer thread. tick(), if not NULL, is called on that thread
+ * every interval and hands its records to emit(). */
+typedef void (*gcs_emit_fn)(const struct gcs_record *r);
+bool gcs_output_start(uint32_t interval_ms, void (*tick)(gcs_emit_fn emit));
+
+/* From any thread, never blocks: queue a record for writing, or count it
+ * as dropped. */
+void gcs_output_submit(const struct gcs_record *r);
+
+/* At exit: queue the last record (if not NULL) and wait at most timeout_ms for the
+ * writer to have written everything before it and it. */
+void gcs_output_finish(const struct gcs_record *last, int timeout_ms);
+
+/* Before the writer exists: one line straight to standard error, with
+ * SIGPIPE kept from killing the process. */
+void gcs_output_stderr_now(const struct gcs_record *r, const struct gcs_process_info *info);
+
+uint64_t gcs_output_dropped(void);
+/* In a fork()ed child: the writer thread did not come along. */
+void gcs_output_forget_thread(void);
+
+#endif

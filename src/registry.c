@@ -1,0 +1,127 @@
+#include "registry.h"
+
+#include <string.h>
+
+static struct gcs_isolate slots[GCS_MAX_ISOLATES];
+static _Atomic int claim_lock;
+static _Atomic uint64_t generation;
+
+/* A PENDING slot older than this whose isolate never attached (a Worker
+ * that ended before its first interrupt) may be taken over when the table
+ * is full. */
+#define STALE_PENDING_MS 1000
+
+struct gcs_isolate *gcs_registry_lookup(void *isolate)
+{
+    for (int i = 0; i < GCS_MAX_ISOLATES; i++) {
+        struct gcs_isolate *s = &slots[i];
+        if (atomic_load_explicit(&s->isolate, memory_order_acquire) == isolate &&
+            atomic_load_explicit(&s->state, memory_order_acquire) != GCS_SLOT_FREE)
+            return s;
+    }
+    return NULL;
+}
+
+struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&claim_lock, &expected, 1))
+        return NULL;
+    struct gcs_isolate *s = gcs_registry_lookup(isolate);
+    if (s == NULL) {
+        struct gcs_isolate *stale = NULL;
+        for (int i = 0; i < GCS_MAX_ISOLATES && s == NULL; i++) {
+            int st = atomic_load(&slots[i].state);
+            if (st == GCS_SLOT_FREE)
+                s = &slots[i];
+            else if (st == GCS_SLOT_PENDING && stale == NULL &&
+                     now_ms - atomic_load(&slots[i].last_request_ms) > STALE_PENDING_MS)
+                stale = &slots[i];
+        }
+        if (s == NULL)
+            s = stale;
+        if (s != NULL) {
+            atomic_store(&s->last_request_ms, INT64_MIN / 2);
+            atomic_store(&s->number, 0);
+            atomic_store(&s->isolate, isolate);
+            atomic_store(&s->state, GCS_SLOT_PENDING);
+        }
+    }
+    atomic_store(&claim_lock, 0);
+    return s;
+}
+
+bool gcs_registry_begin_attach(struct gcs_isolate *s, void *isolate)
+{
+    int expected = GCS_SLOT_PENDING;
+    if (atomic_load(&s->isolate) != isolate)
+        return false;
+    return atomic_compare_exchange_strong(&s->state, &expected, GCS_SLOT_ATTACHING);
+}
+
+void gcs_registry_finish_attach(struct gcs_isolate *s, uint32_t number)
+{
+    atomic_store(&s->number, number);
+    atomic_store_explicit(&s->state, GCS_SLOT_ATTACHED, memory_order_release);
+}
+
+void gcs_registry_release(struct gcs_isolate *s)
+{
+    atomic_store(&s->state, GCS_SLOT_FREE);
+    atomic_store(&s->isolate, NULL);
+    atomic_fetch_add(&generation, 1);
+}
+
+uint64_t gcs_registry_generation(void)
+{
+    return atomic_load_explicit(&generation, memory_order_acquire);
+}
+
+void gcs_snapshot_publish(struct gcs_isolate *s)
+{
+    uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    memcpy(&s->published, &s->own, sizeof s->own);
+    atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
+}
+
+bool gcs_snapshot_read(struct gcs_isolate *s, struct gcs_snapshot *out)
+{
+    for (int attempt = 0; attempt < 64; attempt++) {
+        uint32_t before = atomic_load_explicit(&s->seq, memory_order_acquire);
+        if (before & 1)
+            continue;
+        memcpy(out, &s->published, sizeof *out);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->seq, memory_order_relaxed) == before)
+            return true;
+    }
+    return false;
+}
+
+void gcs_registry_each_attached(void (*fn)(struct gcs_isolate *s, void *ctx), void *ctx)
+{
+    for (int i = 0; i < GCS_MAX_ISOLATES; i++)
+        if (atomic_load_explicit(&slots[i].state, memory_order_acquire) == GCS_SLOT_ATTACHED)
+            fn(&slots[i], ctx);
+}
+
+struct gcs_isolate *gcs_registry_find_number(uint32_t number)
+{
+    for (int i = 0; i < GCS_MAX_ISOLATES; i++)
+        if (atomic_load_explicit(&slots[i].state, memory_order_acquire) == GCS_SLOT_ATTACHED &&
+            atomic_load(&slots[i].number) == number)
+            return &slots[i];
+    return NULL;
+}
+
+void gcs_registry_reset(void)
+{
+    for (int i = 0; i < GCS_MAX_ISOLATES; i++) {
+        atomic_store(&slots[i].state, GCS_SLOT_FREE);
+        atomic_store(&slots[i].isolate, NULL);
+    }
+    atomic_store(&claim_lock, 0);
+    atomic_fetch_add(&generation, 1);
+}

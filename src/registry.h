@@ -1,0 +1,75 @@
+/* The table of isolates gcstats has seen: one fixed slot per live isolate,
+ * no allocation. Isolates are found by address from any thread (V8's
+ * helper threads have a current isolate too); a slot is attached only on
+ * the isolate's own thread, and released when that thread exits, because
+ * a later Worker's isolate may get the same address. */
+#ifndef GCSTATS_REGISTRY_H
+#define GCSTATS_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lines.h"
+#include "window.h"
+
+#define GCS_MAX_ISOLATES 128
+
+enum gcs_slot_state {
+    GCS_SLOT_FREE,
+    GCS_SLOT_PENDING,     /* seen; an interrupt to attach it may be on its way */
+    GCS_SLOT_ATTACHING,   /* its own thread is adding the GC callbacks */
+    GCS_SLOT_ATTACHED,
+};
+
+/* What other threads (ticks, exit) may read of an isolate, published by
+ * its own thread under a sequence lock. */
+struct gcs_snapshot {
+    struct gcs_gc_counts gc;
+    struct gcs_summary summary;
+    bool have_heap;
+    struct gcs_heap_stats heap;
+};
+
+struct gcs_isolate {
+    _Atomic(void *) isolate;
+    _Atomic int state;
+    _Atomic int64_t last_request_ms;   /* monotonic; rate-limits interrupt requests */
+    _Atomic uint32_t number;           /* 1 main, 2.. Workers; 0 until attached */
+    pid_t tid;                         /* the isolate's own thread */
+
+    /* Touched only by the isolate's own thread. */
+    struct gcs_windows windows;
+    uint64_t gc_started_ns[GCS_KIND_COUNT];
+    bool incremental_cycle_open;
+    struct gcs_snapshot own;           /* the working copy */
+
+    _Atomic uint32_t seq;              /* odd while `published` is being written */
+    struct gcs_snapshot published;
+};
+
+struct gcs_isolate *gcs_registry_lookup(void *isolate);
+/* Finds or creates the slot for isolate, PENDING if new. NULL when the
+ * table is full or another thread is claiming right now (try again later:
+ * this never waits, so it is safe inside an interposed mmap). */
+struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms);
+/* PENDING -> ATTACHING for this isolate; false if someone else got it. */
+bool gcs_registry_begin_attach(struct gcs_isolate *s, void *isolate);
+void gcs_registry_finish_attach(struct gcs_isolate *s, uint32_t number);
+void gcs_registry_release(struct gcs_isolate *s);
+/* Bumped at every release, so threads that cached "this isolate is known"
+ * look again. */
+uint64_t gcs_registry_generation(void);
+
+void gcs_snapshot_publish(struct gcs_isolate *s);
+/* False if the writer kept it busy; then *out is not usable. */
+bool gcs_snapshot_read(struct gcs_isolate *s, struct gcs_snapshot *out);
+
+/* Calls fn for every attached isolate. */
+void gcs_registry_each_attached(void (*fn)(struct gcs_isolate *s, void *ctx), void *ctx);
+struct gcs_isolate *gcs_registry_find_number(uint32_t number);
+/* After fork(): the child has none of the parent's threads. */
+void gcs_registry_reset(void);
+
+#endif

@@ -1,0 +1,134 @@
+#include "v8api.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+struct gcs_v8 gcs_v8;
+
+typedef const char *(*get_version_fn)(void);
+typedef void *(*try_get_current_fn)(void);
+typedef void (*request_interrupt_fn)(void *isolate, gcs_interrupt_callback cb, void *data);
+typedef void (*add_gc_callback_fn)(void *isolate, gcs_gc_callback cb, void *data, int gc_type);
+typedef void (*remove_gc_callback_fn)(void *isolate, gcs_gc_callback cb, void *data);
+typedef void (*get_heap_statistics_fn)(void *isolate, void *stats);
+typedef void (*heap_statistics_ctor_fn)(void *stats);
+
+static struct {
+    get_version_fn get_version;
+    try_get_current_fn try_get_current;
+    request_interrupt_fn request_interrupt;
+    add_gc_callback_fn add_prologue, add_epilogue;
+    remove_gc_callback_fn remove_prologue, remove_epilogue;
+    get_heap_statistics_fn get_heap_statistics;
+    heap_statistics_ctor_fn heap_statistics_ctor;
+    const _Atomic unsigned char *isolate_key_created;  /* V8 10 only; NULL elsewhere */
+} fn;
+
+#define GC_CALLBACK_SIG "EPFvPS0_NS_6GCTypeENS_15GCCallbackFlagsEPvE"
+
+static const struct {
+    const char *name;
+    void **slot;
+} required[] = {
+    { "_ZN2v82V810GetVersionEv", (void **)&fn.get_version },
+    { "_ZN2v87Isolate13TryGetCurrentEv", (void **)&fn.try_get_current },
+    { "_ZN2v87Isolate16RequestInterruptEPFvPS0_PvES2_", (void **)&fn.request_interrupt },
+    { "_ZN2v87Isolate21AddGCPrologueCallback" GC_CALLBACK_SIG "S4_S2_", (void **)&fn.add_prologue },
+    { "_ZN2v87Isolate21AddGCEpilogueCallback" GC_CALLBACK_SIG "S4_S2_", (void **)&fn.add_epilogue },
+    { "_ZN2v87Isolate24RemoveGCPrologueCallback" GC_CALLBACK_SIG "S4_", (void **)&fn.remove_prologue },
+    { "_ZN2v87Isolate24RemoveGCEpilogueCallback" GC_CALLBACK_SIG "S4_", (void **)&fn.remove_epilogue },
+    { "_ZN2v87Isolate17GetHeapStatisticsEPNS_14HeapStatisticsE", (void **)&fn.get_heap_statistics },
+    { "_ZN2v814HeapStatisticsC1Ev", (void **)&fn.heap_statistics_ctor },
+};
+
+bool gcs_v8_bind(const char **missing)
+{
+    void *found[sizeof required / sizeof required[0]];
+    *missing = NULL;
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        found[i] = dlsym(RTLD_DEFAULT, required[i].name);
+        if (found[i] == NULL) {
+            /* No V8 at all is the common case (a shell, python): say nothing. */
+            if (i > 0)
+                *missing = required[i].name;
+            return false;
+        }
+    }
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        *required[i].slot = found[i];
+    fn.isolate_key_created = dlsym(RTLD_DEFAULT, "_ZN2v88internal7Isolate20isolate_key_created_E");
+
+    gcs_v8.version = fn.get_version();
+    if (!gcs_parse_v8_version(gcs_v8.version, &gcs_v8.v))
+        gcs_v8.v = (struct gcs_v8_version){ 0, 0 };
+    gcs_v8.bound = true;
+    return true;
+}
+
+bool gcs_v8_current_isolate_ready(void)
+{
+    if (!gcs_v8.bound)
+        return false;
+    if (fn.isolate_key_created != NULL)
+        return atomic_load_explicit(fn.isolate_key_created, memory_order_acquire) != 0;
+    /* V8 10 without the flag exported: no safe way to know. */
+    return gcs_v8.v.major > 10;
+}
+
+void *gcs_v8_try_get_current(void)
+{
+    return fn.try_get_current();
+}
+
+void gcs_v8_request_interrupt(void *isolate, gcs_interrupt_callback cb, void *data)
+{
+    fn.request_interrupt(isolate, cb, data);
+}
+
+void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data)
+{
+    fn.add_prologue(isolate, prologue, data, GCS_GC_ALL);
+    fn.add_epilogue(isolate, epilogue, data, GCS_GC_ALL);
+}
+
+void gcs_v8_remove_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data)
+{
+    fn.remove_prologue(isolate, prologue, data);
+    fn.remove_epilogue(isolate, epilogue, data);
+}
+
+bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out)
+{
+    _Alignas(16) unsigned char raw[GCS_HEAP_STATS_BUFFER];
+    memset(raw, 0, sizeof raw);
+    fn.heap_statistics_ctor(raw);
+    fn.get_heap_statistics(isolate, raw);
+    return gcs_heap_stats_decode(raw, sizeof raw, gcs_v8.v.major, out);
+}
+
+/* node::per_process::metadata.versions.node is a libstdc++ std::string:
+ * { char *data; size_t size; union { char local[16]; size_t capacity; } }.
+ * A version like "20.20.2" is short, so data points at the inline buffer
+ * 16 bytes in. Anything else means a layout gcstats does not know: then
+ * nothing is dereferenced. */
+void gcs_v8_read_node_version(void)
+{
+    const unsigned char *meta = dlsym(RTLD_DEFAULT, "_ZN4node11per_process8metadataE");
+    if (meta == NULL || gcs_v8.node_version[0] != '\0')
+        return;
+    const char *data;
+    size_t size;
+    memcpy(&data, meta, sizeof data);
+    memcpy(&size, meta + 8, sizeof size);
+    if (data != (const char *)meta + 16 || size == 0 || size > 15)
+        return;
+    for (size_t i = 0; i < size; i++) {
+        char c = data[i];
+        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || (c >= 'a' && c <= 'z')))
+            return;
+    }
+    memcpy(gcs_v8.node_version, data, size);
+    gcs_v8.node_version[size] = '\0';
+}

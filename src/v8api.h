@@ -1,0 +1,46 @@
+/* Binding to V8's exported public C++ API by symbol name.
+ *
+ * Official node binaries call V8 directly, so nothing in V8 can be
+ * interposed; but the public API is in the dynamic symbol table, and an
+ * Itanium C++ member function is a C function whose first argument is
+ * `this`. Every function here is a thin typed call through a pointer that
+ * gcs_v8_bind() resolved. */
+#ifndef GCSTATS_V8API_H
+#define GCSTATS_V8API_H
+
+#include <stdbool.h>
+
+#include "v8layout.h"
+
+typedef void (*gcs_gc_callback)(void *isolate, int gc_type, int gc_flags, void *data);
+typedef void (*gcs_interrupt_callback)(void *isolate, void *data);
+
+struct gcs_v8 {
+    bool bound;                      /* every needed symbol resolved */
+    const char *version;             /* V8::GetVersion() */
+    struct gcs_v8_version v;
+    char node_version[32];           /* read once the process runs; "" if unknown */
+};
+
+extern struct gcs_v8 gcs_v8;
+
+/* Resolves the symbols. False (and no side effect) in a process without
+ * V8; `missing` then names the first symbol that did not resolve, or is
+ * NULL when there was no V8 at all. */
+bool gcs_v8_bind(const char **missing);
+
+/* True once the current-isolate lookup is safe to call on any thread
+ * (on V8 10 it reads a pthread key that exists only after V8 is set up). */
+bool gcs_v8_current_isolate_ready(void);
+void *gcs_v8_try_get_current(void);
+void gcs_v8_request_interrupt(void *isolate, gcs_interrupt_callback cb, void *data);
+void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data);
+void gcs_v8_remove_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data);
+bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out);
+
+/* Reads node's own version out of node::per_process::metadata, once node's
+ * static constructors have run. Leaves node_version empty if it cannot be
+ * read safely. Call from a JavaScript thread after start-up. */
+void gcs_v8_read_node_version(void);
+
+#endif
