@@ -1,7 +1,139 @@
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+#include "test.h"
+
+#include <string.h>
+
+#include "config.h"
+
+static void fd_numbers(void **state)
+{
+    (void)state;
+    int fd = -1;
+    assert_true(gcs_parse_fd("3", &fd));
+    assert_int_equal(fd, 3);
+    assert_true(gcs_parse_fd("0", &fd));
+    assert_int_equal(fd, 0);
+    assert_true(gcs_parse_fd("1048576", &fd));
+    assert_false(gcs_parse_fd("1048577", &fd));
+    assert_false(gcs_parse_fd("", &fd));
+    assert_false(gcs_parse_fd(NULL, &fd));
+    assert_false(gcs_parse_fd("-1", &fd));
+    assert_false(gcs_parse_fd(" 3", &fd));
+    assert_false(gcs_parse_fd("3x", &fd));
+    assert_false(gcs_parse_fd("99999999999999999999999", &fd));
+}
+
+static void intervals(void **state)
+{
+    (void)state;
+    static const struct { const char *s; bool ok; uint32_t ms; } cases[] = {
+        { "10", true, 10000 }, { "0", true, 0 }, { "0.5", true, 500 }, { "2.25", true, 2250 },
+        { "1.001", true, 1001 }, { "86400", true, 86400000 }, { "86400.0", true, 86400000 },
+        { "86400.001", false, 0 }, { "86401", false, 0 }, { "1.0001", false, 0 },
+        { "", false, 0 }, { ".5", false, 0 }, { "5.", false, 0 }, { "-1", false, 0 },
+        { "ten", false, 0 }, { "1e3", false, 0 }, { "10s", false, 0 },
+        { "99999999999999999999", false, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t ms = 12345;
+        bool ok = gcs_parse_interval_ms(cases[i].s, &ms);
+        assert_int_equal(ok, cases[i].ok);
+        if (ok)
+            assert_int_equal(ms, cases[i].ms);
+    }
+}
+
+static void path_templates(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_true(gcs_expand_path("/tmp/gc-%p.log", 4242, out, sizeof out));
+    assert_string_equal(out, "/tmp/gc-4242.log");
+    assert_true(gcs_expand_path("%p%p", 7, out, sizeof out));
+    assert_string_equal(out, "77");
+    assert_true(gcs_expand_path("/a/%d/%", 7, out, sizeof out));
+    assert_string_equal(out, "/a/%d/%");
+    assert_false(gcs_expand_path("", 7, out, sizeof out));
+    char tiny[8];
+    assert_true(gcs_expand_path("abc%p", 1234, tiny, sizeof tiny));   /* 7 + NUL */
+    assert_string_equal(tiny, "abc1234");
+    assert_false(gcs_expand_path("abc%p", 12345, tiny, sizeof tiny));
+    assert_false(gcs_expand_path("abcdefgh", 1, tiny, sizeof tiny));
+}
+
+static void defaults(void **state)
+{
+    (void)state;
+    struct gcs_env env = { 0 };
+    struct gcs_config c;
+    gcs_config_parse(&env, 1, &c);
+    assert_int_equal(c.dest, GCS_DEST_STDERR);
+    assert_true(c.dest_ok);
+    assert_int_equal(c.interval_ms, 10000);
+    assert_int_equal(c.problems, 0);
+}
+
+static void bad_values_name_variable_and_value(void **state)
+{
+    (void)state;
+    struct gcs_env env = { .fd = "three", .interval = "soon" };
+    struct gcs_config c;
+    gcs_config_parse(&env, 1, &c);
+    assert_false(c.dest_ok);
+    assert_int_equal(c.problems, 2);
+    assert_non_null(strstr(c.problem[0], "GCSTATS_FD=three"));
+    assert_non_null(strstr(c.problem[1], "GCSTATS_INTERVAL=soon"));
+    assert_int_equal(c.interval_ms, 10000);
+}
+
+static void fd_wins_over_file(void **state)
+{
+    (void)state;
+    struct gcs_env env = { .fd = "5", .file = "/tmp/x" };
+    struct gcs_config c;
+    gcs_config_parse(&env, 1, &c);
+    assert_true(c.dest_ok);
+    assert_int_equal(c.dest, GCS_DEST_FD);
+    assert_int_equal(c.fd, 5);
+    assert_int_equal(c.problems, 1);
+    assert_non_null(strstr(c.problem[0], "GCSTATS_FD wins"));
+}
+
+static void file_gets_pid(void **state)
+{
+    (void)state;
+    struct gcs_env env = { .file = "/var/log/gc.%p.jsonl", .interval = "0" };
+    struct gcs_config c;
+    gcs_config_parse(&env, 99, &c);
+    assert_true(c.dest_ok);
+    assert_int_equal(c.dest, GCS_DEST_FILE);
+    assert_string_equal(c.path, "/var/log/gc.99.jsonl");
+    assert_int_equal(c.interval_ms, 0);
+}
+
+static void huge_values_are_cut_in_messages(void **state)
+{
+    (void)state;
+    char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    struct gcs_env env = { .file = big };
+    struct gcs_config c;
+    gcs_config_parse(&env, 1, &c);
+    assert_false(c.dest_ok);
+    assert_true(strlen(c.problem[0]) < 300);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fd_numbers),
+        cmocka_unit_test(intervals),
+        cmocka_unit_test(path_templates),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(bad_values_name_variable_and_value),
+        cmocka_unit_test(fd_wins_over_file),
+        cmocka_unit_test(file_gets_pid),
+        cmocka_unit_test(huge_values_are_cut_in_messages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

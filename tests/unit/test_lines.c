@@ -1,7 +1,233 @@
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+#include "test.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "lines.h"
+
+static const struct gcs_process_info info = {
+    .pid = 4321,
+    .node_version = "20.20.2",
+    .v8_version = "11.3.244.8-node.33",
+    .destination = "fd:3",
+    .interval_ms = 10000,
+};
+
+static json_t *format_with(const struct gcs_record *r, uint64_t dropped, size_t flags)
+{
+    static struct gcs_json j;
+    size_t len = gcs_format_record(&j, r, &info, dropped);
+    assert_true(len > 0 && len < 4096);
+    assert_int_equal(j.buf[len - 1], '\n');
+    assert_null(memchr(j.buf, '\n', len - 1));
+    json_error_t err;
+    json_t *v = json_loadb(j.buf, len, flags, &err);
+    if (v == NULL)
+        fail_msg("not JSON: %.*s (%s)", (int)len, j.buf, err.text);
+    return v;
+}
+
+static json_t *format(const struct gcs_record *r, uint64_t dropped)
+{
+    return format_with(r, dropped, 0);
+}
+
+static uint64_t u(json_t *o, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *cur = o;
+    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
+        cur = json_object_get(cur, tok);
+        if (cur == NULL)
+            fail_msg("missing %s", path);
+    }
+    if (!json_is_integer(cur))
+        fail_msg("%s is not an integer", path);
+    return (uint64_t)json_integer_value(cur);
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v))
+        fail_msg("%s is not a string", key);
+    return json_string_value(v);
+}
+
+static void common_fields(json_t *v, const char *event, uint32_t isolate, uint64_t dropped)
+{
+    assert_string_equal(str(v, "event"), event);
+    assert_string_equal(str(v, "ts"), "2026-11-26T03:20:40.123Z");
+    assert_int_equal(u(v, "pid"), 4321);
+    assert_int_equal(u(v, "isolate"), isolate);
+    assert_int_equal(u(v, "dropped"), dropped);
+}
+
+static struct gcs_record sample_record(enum gcs_event ev)
+{
+    struct gcs_record r;
+    memset(&r, 0, sizeof r);
+    r.event = ev;
+    r.isolate = 2;
+    r.ts_ms = 1795663240123LL;
+    r.gc.count[GCS_KIND_SCAVENGE] = 40;
+    r.gc.count[GCS_KIND_MINOR_MS] = 1;
+    r.gc.count[GCS_KIND_MARK_COMPACT] = 7;
+    r.gc.count[GCS_KIND_INCREMENTAL] = 5;
+    r.gc.count[GCS_KIND_WEAK_CALLBACKS] = 3;
+    r.gc.pause_ns[GCS_KIND_MARK_COMPACT] = 12345678;
+    r.summary.samples = 7;
+    r.summary.recent_n = 4;
+    r.summary.long_n = 7;
+    r.summary.usage_trend = -1.234;
+    r.summary.estimated_base = 500000000;
+    r.summary.current_base = 499000000;
+    r.summary.min = (struct gcs_extreme){ 400000000, 1795663240123LL };
+    r.summary.max = (struct gcs_extreme){ 510000000, 1795663240123LL };
+    r.have_heap = true;
+    r.heap.used = 499000000;
+    r.heap.total = 600000000;
+    r.heap.limit = 4345298944;
+    r.heap.external = 1124126;
+    return r;
+}
+
+static void stats_line_has_the_contract_fields(void **state)
+{
+    (void)state;
+    struct gcs_record r = sample_record(GCS_EV_STATS);
+    r.pause_ns = 2500000;
+    r.forced = true;
+    json_t *v = format(&r, 17);
+    common_fields(v, "stats", 2, 17);
+    assert_int_equal(u(v, "num_full_gc"), 7);
+    assert_int_equal(u(v, "num_inc_gc"), 46);   /* scavenge + minor + incremental cycles */
+    assert_int_equal(u(v, "heap_compactions"), 7);
+    assert_true(json_real_value(json_object_get(v, "usage_trend")) == -1.23);
+    assert_int_equal(u(v, "estimated_base"), 500000000);
+    assert_int_equal(u(v, "current_base"), 499000000);
+    assert_int_equal(u(v, "min.bytes"), 400000000);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "min"), "when")),
+                        "2026-11-26T03:20:40.123Z");
+    assert_int_equal(u(v, "max.bytes"), 510000000);
+    assert_int_equal(u(v, "heap.used"), 499000000);
+    assert_int_equal(u(v, "heap.total"), 600000000);
+    assert_int_equal(u(v, "heap.limit"), 4345298944);
+    assert_int_equal(u(v, "heap.external"), 1124126);
+    assert_int_equal(u(v, "gc.weak_callbacks.count"), 3);
+    assert_true(json_real_value(json_object_get(json_object_get(json_object_get(v, "gc"), "mark_compact"),
+                                                "pause_ms")) == 12.346);
+    assert_true(json_real_value(json_object_get(v, "pause_ms")) == 2.5);
+    assert_true(json_is_true(json_object_get(v, "forced")));
+    json_decref(v);
+}
+
+static void before_any_sample_the_statistics_are_null(void **state)
+{
+    (void)state;
+    struct gcs_record r;
+    memset(&r, 0, sizeof r);
+    r.event = GCS_EV_TICK;
+    r.isolate = 1;
+    r.ts_ms = 1795663240123LL;
+    r.have_rss = true;
+    r.rss_bytes = 50000000;
+    json_t *v = format(&r, 0);
+    common_fields(v, "tick", 1, 0);
+    assert_true(json_is_null(json_object_get(v, "usage_trend")));
+    assert_true(json_is_null(json_object_get(v, "estimated_base")));
+    assert_true(json_is_null(json_object_get(v, "min")));
+    assert_true(json_is_null(json_object_get(v, "heap")));
+    assert_int_equal(u(v, "heap_compactions"), 0);
+    assert_int_equal(u(v, "rss"), 50000000);
+    json_decref(v);
+}
+
+static void start_line(void **state)
+{
+    (void)state;
+    struct gcs_record r;
+    memset(&r, 0, sizeof r);
+    r.event = GCS_EV_START;
+    r.isolate = 1;
+    r.ts_ms = 1795663240123LL;
+    r.main_thread = true;
+    r.v8_isolate = 0x1e6e1de0;
+    json_t *v = format(&r, 0);
+    common_fields(v, "start", 1, 0);
+    assert_string_equal(str(v, "node"), "20.20.2");
+    assert_string_equal(str(v, "v8"), "11.3.244.8-node.33");
+    assert_string_equal(str(v, "thread"), "main");
+    assert_string_equal(str(v, "v8_isolate"), "0x1e6e1de0");
+    assert_string_equal(str(v, "gcstats"), GCSTATS_VERSION);
+    json_t *settings = json_object_get(v, "settings");
+    assert_string_equal(json_string_value(json_object_get(settings, "destination")), "fd:3");
+    assert_true(json_real_value(json_object_get(settings, "interval_s")) == 10.0);
+    json_decref(v);
+}
+
+static void end_exit_and_error_lines(void **state)
+{
+    (void)state;
+    struct gcs_record r = sample_record(GCS_EV_END);
+    json_t *v = format(&r, 0);
+    common_fields(v, "end", 2, 0);
+    assert_int_equal(u(v, "num_full_gc"), 7);
+    assert_true(json_is_null(json_object_get(v, "rss")));
+    json_decref(v);
+
+    r = sample_record(GCS_EV_EXIT);
+    r.isolate = 1;
+    r.have_rss = true;
+    r.rss_bytes = 123;
+    v = format(&r, 5);
+    common_fields(v, "exit", 1, 5);
+    assert_int_equal(u(v, "rss"), 123);
+    json_decref(v);
+
+    memset(&r, 0, sizeof r);
+    r.event = GCS_EV_ERROR;
+    r.isolate = 1;
+    r.ts_ms = 1795663240123LL;
+    snprintf(r.text, sizeof r.text, "GCSTATS_FD=\"x\" is bad");
+    v = format(&r, 0);
+    common_fields(v, "error", 1, 0);
+    assert_string_equal(str(v, "reason"), "GCSTATS_FD=\"x\" is bad");
+    json_decref(v);
+}
+
+/* The largest record possible still makes a line shorter than PIPE_BUF. */
+static void worst_case_lines_fit(void **state)
+{
+    (void)state;
+    for (int ev = GCS_EV_START; ev <= GCS_EV_ERROR; ev++) {
+        struct gcs_record r;
+        memset(&r, 0xff, sizeof r);
+        r.event = (enum gcs_event)ev;
+        r.ts_ms = 253402300799999LL;
+        r.main_thread = false;
+        r.have_heap = true;
+        r.have_rss = true;
+        r.forced = true;
+        r.summary.usage_trend = -9e15;
+        r.summary.min.when_ms = r.summary.max.when_ms = 253402300799999LL;
+        memset(r.text, '"', sizeof r.text - 1);
+        r.text[sizeof r.text - 1] = '\0';
+        /* jansson keeps integers in int64: read UINT64_MAX as a real. */
+        json_t *v = format_with(&r, UINT64_MAX, JSON_DECODE_INT_AS_REAL);
+        json_decref(v);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(stats_line_has_the_contract_fields),
+        cmocka_unit_test(before_any_sample_the_statistics_are_null),
+        cmocka_unit_test(start_line),
+        cmocka_unit_test(end_exit_and_error_lines),
+        cmocka_unit_test(worst_case_lines_fit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
