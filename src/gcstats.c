@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,6 +76,9 @@ static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isol
         }
     }
     r->have_rss = read_rss(&r->rss_bytes);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
 }
 
 struct tick_ctx {

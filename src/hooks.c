@@ -102,7 +102,10 @@ static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
     int kind = gcs_gc_kind_of(gc_type);
     if (kind == GCS_KIND_NONE || atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
         return;
-    s->gc_started_ns[kind] = monotonic_ns();
+    uint64_t now = monotonic_ns();
+    s->gc_started_ns[kind] = now;
+    s->own.gc.callbacks++;
+    s->own.gc.callback_ns += monotonic_ns() - now;
 }
 
 static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
@@ -148,6 +151,10 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
         r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
         gcs_output_submit(&r);
     }
+    /* Counted for the next publication: the cost of this very callback
+     * cannot be in the numbers it publishes. */
+    own->gc.callbacks++;
+    own->gc.callback_ns += monotonic_ns() - now;
 }
 
 /* ---- Attaching --------------------------------------------------------- */

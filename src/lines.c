@@ -78,6 +78,14 @@ static void put_summary(struct gcs_json *j, const struct gcs_summary *s)
     gcs_json_u64(j, "long_samples", s->long_n);
 }
 
+static void put_self_cost(struct gcs_json *j, const struct gcs_record *r)
+{
+    gcs_json_object_begin(j, "self");
+    gcs_json_u64(j, "callbacks", r->gc.callbacks);
+    gcs_json_u64(j, "callback_ns", r->gc.callback_ns);
+    gcs_json_object_end(j);
+}
+
 static void put_heap(struct gcs_json *j, const struct gcs_record *r)
 {
     if (!r->have_heap) {
@@ -104,6 +112,10 @@ static void put_rss(struct gcs_json *j, const struct gcs_record *r)
         gcs_json_u64(j, "rss", r->rss_bytes);
     else
         gcs_json_null(j, "rss");
+    if (r->rss_peak_bytes)
+        gcs_json_u64(j, "rss_peak", r->rss_peak_bytes);
+    else
+        gcs_json_null(j, "rss_peak");
 }
 
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
@@ -145,6 +157,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_summary(j, &r->summary);
         put_heap(j, r);
         put_rss(j, r);
+        put_self_cost(j, r);
         break;
     case GCS_EV_ERROR:
         gcs_json_str(j, "reason", r->text);

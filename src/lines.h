@@ -26,6 +26,9 @@ struct gcs_gc_counts {
     /* GCS_KIND_INCREMENTAL counts marking cycles, not callbacks. */
     uint64_t count[GCS_KIND_COUNT];
     uint64_t pause_ns[GCS_KIND_COUNT];
+    /* gcstats' own cost: GC callbacks run, and the time spent inside them. */
+    uint64_t callbacks;
+    uint64_t callback_ns;
 };
 
 uint64_t gcs_num_full_gc(const struct gcs_gc_counts *c);
@@ -47,6 +50,7 @@ struct gcs_record {
     struct gcs_heap_stats heap;
     bool have_rss;
     uint64_t rss_bytes;
+    uint64_t rss_peak_bytes;   /* 0 when unknown */
     uint64_t pause_ns;         /* stats: this mark-compact's pause */
     bool forced;               /* stats: requested by gc() or the embedder */
     char text[GCS_TEXT_MAX];   /* error: the reason */

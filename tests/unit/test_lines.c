@@ -181,9 +181,11 @@ static void end_exit_and_error_lines(void **state)
     r.isolate = 1;
     r.have_rss = true;
     r.rss_bytes = 123;
+    r.rss_peak_bytes = 456;
     v = format(&r, 5);
     common_fields(v, "exit", 1, 5);
     assert_int_equal(u(v, "rss"), 123);
+    assert_int_equal(u(v, "rss_peak"), 456);
     json_decref(v);
 
     memset(&r, 0, sizeof r);

@@ -1,0 +1,36 @@
+// An HTTP server that leaks: every request's record is kept in a "cache"
+// that is never trimmed. It drives itself with a client on loopback and
+// stops after DURATION seconds (default 20). Run it under gcstats:
+//   LD_PRELOAD=build/libgcstats.so node examples/leaky-server.js
+const http = require('node:http');
+
+const durationMs = Number(process.env.DURATION || 20) * 1000;
+const seen = [];   // the leak: grows by ~1 KB per request, forever
+
+const server = http.createServer((req, res) => {
+  const body = JSON.stringify({ url: req.url, at: Date.now(), headers: req.headers });
+  seen.push({ body, padding: 'x'.repeat(512) });
+  res.setHeader('content-type', 'application/json');
+  res.end(body);
+});
+
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  let stop = false;
+  let requests = 0;
+  const client = () => {
+    if (stop) return;
+    http.get({ host: '127.0.0.1', port, path: `/item/${requests++}`, agent }, (res) => {
+      res.resume();
+      res.on('end', client);
+    }).on('error', () => {});
+  };
+  for (let i = 0; i < 8; i++) client();
+  setTimeout(() => {
+    stop = true;
+    agent.destroy();
+    server.close();
+    console.log(`served ${requests} requests, kept ${seen.length} records`);
+  }, durationMs);
+});
