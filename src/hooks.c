@@ -220,8 +220,11 @@ void gcs_hooks_init_thread_key(void)
 
 /* Called from every hook. `own_thread_safe_point` is true only where this
  * thread is known to be its isolate's own thread at a point where V8 may
- * be called (the event loop's poll); elsewhere an interrupt is requested. */
-static void notice_isolate(bool own_thread_safe_point)
+ * be called (the event loop's poll); elsewhere an interrupt is requested,
+ * but only when the call came from node's own code (`from_node`): an
+ * mmap made by an allocator preloaded beside gcstats may run with the
+ * allocator's lock held, and RequestInterrupt allocates. */
+static void notice_isolate(bool own_thread_safe_point, bool from_node)
 {
     if (!gcs_hooks_enabled() || !gcs_v8_current_isolate_ready())
         return;
@@ -247,7 +250,7 @@ static void notice_isolate(bool own_thread_safe_point)
     } else if (state == GCS_SLOT_PENDING) {
         if (own_thread_safe_point) {
             attach_here(s, isolate);
-        } else {
+        } else if (from_node) {
             int64_t last = atomic_load(&s->last_request_ms);
             if (now_ms - last >= INTERRUPT_RETRY_MS &&
                 atomic_compare_exchange_strong(&s->last_request_ms, &last, now_ms))
@@ -258,13 +261,13 @@ static void notice_isolate(bool own_thread_safe_point)
 
 /* ---- The interposers --------------------------------------------------- */
 
-static void after_call(bool own_thread_safe_point)
+static void after_call(bool own_thread_safe_point, const void *caller)
 {
     if (in_hook)
         return;
     in_hook = true;
     int saved = errno;
-    notice_isolate(own_thread_safe_point);
+    notice_isolate(own_thread_safe_point, own_thread_safe_point || gcs_v8_owns_code_at(caller));
     errno = saved;
     in_hook = false;
 }
@@ -273,7 +276,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 {
     void *p = real_mmap ? real_mmap(addr, len, prot, flags, fd, off)
                         : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-    after_call(false);
+    after_call(false, __builtin_return_address(0));
     return p;
 }
 
@@ -281,20 +284,20 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t o
 {
     void *p = real_mmap64 ? real_mmap64(addr, len, prot, flags, fd, off)
                           : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-    after_call(false);
+    after_call(false, __builtin_return_address(0));
     return p;
 }
 
 EXPORT int munmap(void *addr, size_t len)
 {
     int r = real_munmap ? real_munmap(addr, len) : (int)syscall(SYS_munmap, addr, len);
-    after_call(false);
+    after_call(false, __builtin_return_address(0));
     return r;
 }
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
-    after_call(true);
+    after_call(true, NULL);
     if (real_epoll_wait)
         return real_epoll_wait(epfd, events, maxevents, timeout);
     return (int)syscall(SYS_epoll_wait, epfd, events, maxevents, timeout);
@@ -303,7 +306,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int t
 EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
                        const sigset_t *sigmask)
 {
-    after_call(true);
+    after_call(true, NULL);
     if (real_epoll_pwait)
         return real_epoll_pwait(epfd, events, maxevents, timeout, sigmask);
     return (int)syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout, sigmask, _NSIG / 8);
@@ -312,7 +315,7 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int 
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
                         const struct timespec *timeout, const sigset_t *sigmask)
 {
-    after_call(true);
+    after_call(true, NULL);
     if (real_epoll_pwait2)
         return real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
     return (int)syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout, sigmask, _NSIG / 8);

@@ -29,6 +29,10 @@ extern struct gcs_v8 gcs_v8;
  * NULL when there was no V8 at all. */
 bool gcs_v8_bind(const char **missing);
 
+/* True if code at addr belongs to the object (executable or shared
+ * library) that holds V8: node's own code, not an allocator's. */
+bool gcs_v8_owns_code_at(const void *addr);
+
 /* True once the current-isolate lookup is safe to call on any thread
  * (on V8 10 it reads a pthread key that exists only after V8 is set up). */
 bool gcs_v8_current_isolate_ready(void);

@@ -36,7 +36,7 @@ test('GCSTATS_FD=3: the child writes where the parent writes, not into its IPC c
   const dir = tempDir();
   const path = join(dir, 'fd3.jsonl');
   const fd = openSync(path, 'a');
-  const res = await run(nodeBin, [join(fixtures, 'fork_ipc.js')], {
+  const res = await run(nodeBin, ['--expose-gc', join(fixtures, 'fork_ipc.js')], {
     env: baseEnv({ GCSTATS_FD: '3' }),
     stdio: ['ignore', 'pipe', 'pipe', fd],
   });
@@ -54,7 +54,7 @@ test('GCSTATS_FD naming the child\'s own IPC channel is refused in the child', a
   const dir = tempDir();
   const path = join(dir, 'fd4.jsonl');
   const fd = openSync(path, 'a');
-  const res = await run(nodeBin, ['-e', `
+  const res = await run(nodeBin, ['--expose-gc', '-e', `
     process.env.GCSTATS_FD = '3';
     require(${JSON.stringify(join(fixtures, 'fork_ipc.js'))});
   `], { env: baseEnv({ GCSTATS_FD: '4' }), stdio: ['ignore', 'pipe', 'pipe', 'ignore', fd] });
@@ -67,7 +67,7 @@ test('GCSTATS_FD naming the child\'s own IPC channel is refused in the child', a
 });
 
 test('GCSTATS_FILE: parent and child append to one file', async () => {
-  const res = await runNodeWithLines([join(fixtures, 'fork_ipc.js')]);
+  const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'fork_ipc.js')]);
   const out = checkMessages(res);
   checkBothReport(res.lines, res.child.pid, out.childPid);
 });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtures, nodeBin, run, baseEnv, tempDir, parseLines, byEvent } from './harness.mjs';
 
-const idle = (ms) => [join(fixtures, 'idle.js'), String(ms)];
+const idle = (ms) => ['--expose-gc', join(fixtures, 'idle.js'), String(ms)];
 
 function jsonLines(text) {
   return parseLines(text.split('\n').filter((l) => l.startsWith('{')).join('\n'));
