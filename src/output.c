@@ -91,7 +91,7 @@ bool gcs_output_open(const struct gcs_config *c, char *reason, size_t cap)
         int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
         if (fd < 0) {
             snprintf(reason, cap, "GCSTATS_FILE=%s cannot be opened (%s); gcstats writes nothing",
-                     c->path, strerror(errno));
+                     c->path, errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
             return false;
         }
         int flags = fcntl(fd, F_GETFL);
