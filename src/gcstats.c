@@ -129,6 +129,14 @@ __attribute__((constructor)) static void gcstats_init(void)
         return;
     }
 
+    /* For tests of the unknown-version path: the V8 version to believe. */
+    const char *assume = getenv("GCSTATS_ASSUME_V8");
+    struct gcs_v8_version assumed;
+    if (assume != NULL && gcs_parse_v8_version(assume, &assumed)) {
+        gcs_v8.v = assumed;
+        gcs_v8.version = assume;
+    }
+
     struct gcs_env env = {
         .fd = getenv("GCSTATS_FD"),
         .file = getenv("GCSTATS_FILE"),

@@ -1,0 +1,64 @@
+// What differs between V8 versions, checked on the node under test: the
+// HeapStatistics layout (larger in V8 14), incremental marking callbacks
+// (twice per cycle on V8 10), and a V8 gcstats does not know.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fixtures, nodeBin, run, baseEnv, parseLines, runNodeWithLines, traceCounts, byEvent } from './harness.mjs';
+
+test('heap statistics agree with v8.getHeapStatistics()', async () => {
+  const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'heap_check.js')]);
+  assert.equal(res.code, 0, res.stderr);
+  const js = JSON.parse(res.stdout);
+  const forced = byEvent(res.lines, 'stats').filter((l) => l.forced);
+  assert.equal(forced.length, 1);
+  const h = forced[0].heap;
+  assert.equal(h.limit, js.heap_size_limit);
+  assert.equal(h.native_contexts, js.number_of_native_contexts);
+  assert.equal(h.detached_contexts, js.number_of_detached_contexts);
+  // The JavaScript call runs a little after the GC: allow for what it allocated.
+  const near = (a, b, slack) => Math.abs(a - b) <= slack;
+  assert.ok(near(h.used, js.used_heap_size, 1 << 20), `used ${h.used} vs ${js.used_heap_size}`);
+  assert.ok(near(h.total, js.total_heap_size, 4 << 20), `total ${h.total} vs ${js.total_heap_size}`);
+  assert.ok(near(h.external, js.external_memory, 1 << 20), `external ${h.external} vs ${js.external_memory}`);
+  assert.ok(h.used < h.total && h.total < h.limit);
+});
+
+test('incremental marking counts cycles, not callbacks', async () => {
+  const res = await runNodeWithLines(['--trace-gc', join(fixtures, 'alloc_sync.js')]);
+  assert.equal(res.code, 0, res.stderr);
+  // --trace-gc says of a mark-compact that ends an incremental cycle
+  // "(+ N ms in M steps since start of marking ...)".
+  const cycles = res.stdout.split('\n').filter((l) => /Mark-(Compact|sweep)/.test(l) && !/Minor/.test(l) && /since start of marking/.test(l)).length;
+  const exit = byEvent(res.lines, 'exit')[0];
+  assert.ok(cycles > 0, 'the fixture should finish incremental cycles');
+  // A cycle may still be open at exit: it is counted when it starts.
+  assert.ok(exit.gc.incremental.count === cycles || exit.gc.incremental.count === cycles + 1,
+    `incremental ${exit.gc.incremental.count} vs ${cycles} cycles in --trace-gc`);
+  assert.ok(exit.gc.incremental.count <= exit.gc.mark_compact.count + 1);
+});
+
+for (const assumed of ['15.0', '9.8']) {
+  test(`an unknown V8 (${assumed}): one error line, then nothing, and the application runs`, async () => {
+    const res = await run(nodeBin, [join(fixtures, 'alloc_sync.js')], { env: baseEnv({ GCSTATS_ASSUME_V8: assumed }) });
+    assert.equal(res.code, 0);
+    assert.match(res.stdout, /sync done/);
+    const lines = parseLines(res.stderr);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].event, 'error');
+    assert.match(lines[0].reason, new RegExp(`V8 ${assumed.replace('.', '\\.')} .*does not know`));
+  });
+}
+
+test('a leaking script shows its post-compaction heap growing', async () => {
+  const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'leak.js')]);
+  assert.equal(res.code, 0, res.stderr);
+  const forced = byEvent(res.lines, 'stats').filter((l) => l.forced);
+  assert.equal(forced.length, 12);
+  const bases = forced.map((l) => l.current_base);
+  for (let i = 1; i < bases.length; i++) assert.ok(bases[i] > bases[i - 1], `bases ${bases}`);
+  const last = forced[forced.length - 1];
+  assert.ok(last.usage_trend > 0);
+  assert.ok(last.max.bytes - last.min.bytes > 12e6, `grew ${last.max.bytes - last.min.bytes} bytes`);
+  assert.ok(last.estimated_base > forced[0].current_base);
+});
