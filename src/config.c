@@ -56,6 +56,32 @@ bool gcs_parse_interval_ms(const char *s, uint32_t *out)
     return true;
 }
 
+bool gcs_parse_bytes(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    uint64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        uint64_t digit = (uint64_t)(*p - '0');
+        if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && digit > UINT64_MAX % 10))
+            return false;
+        v = v * 10 + digit;
+    }
+    unsigned shift = 0;
+    switch (*p) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; p++; break;
+    case 'm': case 'M': shift = 20; p++; break;
+    case 'g': case 'G': shift = 30; p++; break;
+    default: return false;
+    }
+    if (*p != '\0' || v > (UINT64_MAX >> shift))
+        return false;
+    *out = v << shift;
+    return true;
+}
+
 bool gcs_expand_path(const char *template_path, long pid, char *out, size_t cap)
 {
     char pidbuf[24];
@@ -84,7 +110,7 @@ bool gcs_expand_path(const char *template_path, long pid, char *out, size_t cap)
 __attribute__((format(printf, 2, 3)))
 static void add_problem(struct gcs_config *c, const char *fmt, ...)
 {
-    if (c->problems >= 2)
+    if (c->problems >= 4)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -99,6 +125,9 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
     out->fd = 2;
     out->dest_ok = true;
     out->interval_ms = GCS_DEFAULT_INTERVAL_MS;
+    out->leak_min_span_ms = GCS_DEFAULT_LEAK_MIN_SPAN_MS;
+    out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
+    out->leak_report_ms = GCS_DEFAULT_LEAK_REPORT_MS;
 
     if (env->fd != NULL) {
         int fd;
@@ -125,7 +154,30 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
 
     if (env->interval != NULL && !gcs_parse_interval_ms(env->interval, &out->interval_ms)) {
         out->interval_ms = GCS_DEFAULT_INTERVAL_MS;
+    out->leak_min_span_ms = GCS_DEFAULT_LEAK_MIN_SPAN_MS;
+    out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
+    out->leak_report_ms = GCS_DEFAULT_LEAK_REPORT_MS;
         add_problem(out, "GCSTATS_INTERVAL=%.200s is not a number of seconds from 0 to 86400; using 10",
                     env->interval);
+    }
+    uint32_t ms;
+    if (env->leak_min_span != NULL) {
+        if (gcs_parse_interval_ms(env->leak_min_span, &ms) && ms >= 1000)
+            out->leak_min_span_ms = ms;
+        else
+            add_problem(out, "GCSTATS_LEAK_MIN_SPAN=%.200s is not a number of seconds from 1 to 86400; using 20",
+                        env->leak_min_span);
+    }
+    if (env->leak_report != NULL) {
+        if (gcs_parse_interval_ms(env->leak_report, &ms) && ms >= 1000)
+            out->leak_report_ms = ms;
+        else
+            add_problem(out, "GCSTATS_LEAK_REPORT=%.200s is not a number of seconds from 1 to 86400; using 60",
+                        env->leak_report);
+    }
+    if (env->leak_min_growth != NULL && !gcs_parse_bytes(env->leak_min_growth, &out->leak_min_growth_bytes)) {
+        out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
+        add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%.200s is not a number of bytes (like 1048576 or 1M); using 1M",
+                    env->leak_min_growth);
     }
 }

@@ -23,8 +23,12 @@ struct gcs_config {
     char path[GCS_PATH_MAX];     /* GCS_DEST_FILE, %p already replaced */
     uint32_t interval_ms;        /* 0: no tick lines */
     bool dest_ok;                /* false: the destination setting is bad; stay quiet */
+    /* The leak detector's settings that users may change. */
+    uint32_t leak_min_span_ms;
+    uint64_t leak_min_growth_bytes;
+    uint32_t leak_report_ms;
     /* Up to two problems found while parsing, each one line for the user. */
-    char problem[2][GCS_MESSAGE_MAX];
+    char problem[4][GCS_MESSAGE_MAX];
     int problems;
 };
 
@@ -33,13 +37,22 @@ struct gcs_env {
     const char *fd;        /* GCSTATS_FD */
     const char *file;      /* GCSTATS_FILE */
     const char *interval;  /* GCSTATS_INTERVAL */
+    const char *leak_min_span;    /* GCSTATS_LEAK_MIN_SPAN, seconds */
+    const char *leak_min_growth;  /* GCSTATS_LEAK_MIN_GROWTH, bytes */
+    const char *leak_report;      /* GCSTATS_LEAK_REPORT, seconds */
 };
+
+#define GCS_DEFAULT_LEAK_MIN_SPAN_MS 20000u
+#define GCS_DEFAULT_LEAK_MIN_GROWTH (1u << 20)
+#define GCS_DEFAULT_LEAK_REPORT_MS 60000u
 
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out);
 
 /* Exposed for tests. */
 bool gcs_parse_fd(const char *s, int *out);
 bool gcs_parse_interval_ms(const char *s, uint32_t *out);
+/* A whole number of bytes, optionally with a k, M or G suffix (powers of 1024). */
+bool gcs_parse_bytes(const char *s, uint64_t *out);
 /* Copies template to out with every "%p" replaced by pid. False when the
  * result would not fit in cap bytes (NUL included) or is empty. */
 bool gcs_expand_path(const char *template_path, long pid, char *out, size_t cap);

@@ -18,6 +18,7 @@
 #include "output.h"
 #include "registry.h"
 #include "v8api.h"
+#include "verdict.h"
 
 #define EXIT_FLUSH_TIMEOUT_MS 500
 
@@ -71,6 +72,7 @@ static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isol
         if (gcs_snapshot_read(s, &snap)) {
             r->gc = snap.gc;
             r->summary = snap.summary;
+            r->verdict = snap.verdict;
             r->have_heap = snap.have_heap;
             r->heap = snap.heap;
         }
@@ -141,6 +143,9 @@ __attribute__((constructor)) static void gcstats_init(void)
         .fd = getenv("GCSTATS_FD"),
         .file = getenv("GCSTATS_FILE"),
         .interval = getenv("GCSTATS_INTERVAL"),
+        .leak_min_span = getenv("GCSTATS_LEAK_MIN_SPAN"),
+        .leak_min_growth = getenv("GCSTATS_LEAK_MIN_GROWTH"),
+        .leak_report = getenv("GCSTATS_LEAK_REPORT"),
     };
     gcs_config_parse(&env, (long)getpid(), &config);
 
@@ -186,6 +191,12 @@ __attribute__((constructor)) static void gcstats_init(void)
         gcs_output_submit(&r);
         return;
     }
+    struct gcs_detect_config detect;
+    gcs_detect_config_default(&detect);
+    detect.min_span_ms = config.leak_min_span_ms;
+    detect.min_growth_bytes = config.leak_min_growth_bytes;
+    detect.report_interval_ms = config.leak_report_ms;
+    gcs_hooks_set_detect_config(&detect);
     gcs_hooks_init_thread_key();
     pthread_atfork(NULL, NULL, in_forked_child);
     running = true;

@@ -39,6 +39,7 @@ static int (*real_epoll_pwait)(int, struct epoll_event *, int, int, const sigset
 static int (*real_epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *, const sigset_t *);
 
 static _Atomic bool enabled;
+static struct gcs_detect_config detect_config;
 static _Atomic uint32_t next_worker_number = 2;
 static pthread_key_t thread_key;
 static bool thread_key_ok;
@@ -61,6 +62,7 @@ void gcs_hooks_resolve(void)
     in_hook = false;
 }
 
+void gcs_hooks_set_detect_config(const struct gcs_detect_config *c) { detect_config = *c; }
 void gcs_hooks_enable(void) { atomic_store(&enabled, true); }
 void gcs_hooks_disable(void) { atomic_store(&enabled, false); }
 bool gcs_hooks_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
@@ -79,6 +81,19 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The detector runs on the monotonic clock (the wall clock may jump);
+ * the lines show wall-clock times. */
+static void publish_verdict(struct gcs_series_verdict *out, const struct gcs_detector *d, int64_t wall_minus_mono)
+{
+    out->state = d->state;
+    out->a = d->last;
+    out->a.from_ms += wall_minus_mono;
+    out->a.to_ms += wall_minus_mono;
+    out->since_ms = d->state_since_ms + wall_minus_mono;
+    out->onset_rate = d->onset_rate;
+    out->reports = d->reports;
+}
+
 /* ---- GC callbacks: on the isolate's thread, inside the GC ------------- */
 
 static void fill_record(struct gcs_record *r, enum gcs_event ev, const struct gcs_isolate *s,
@@ -91,6 +106,7 @@ static void fill_record(struct gcs_record *r, enum gcs_event ev, const struct gc
     r->ts_ms = wall_ms();
     r->gc = snap->gc;
     r->summary = snap->summary;
+    r->verdict = snap->verdict;
     r->have_heap = snap->have_heap;
     r->heap = snap->heap;
 }
@@ -132,14 +148,22 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     }
 
     bool full = kind == GCS_KIND_MARK_COMPACT;
+    enum gcs_detect_event events[GCS_MEM_COUNT] = { GCS_DETECT_NONE, GCS_DETECT_NONE };
     if (full) {
         s->incremental_cycle_open = false;
         /* Right after a mark-compact the heap holds only what is live:
          * the most stable reading a JavaScript program has. */
         own->have_heap = gcs_v8_heap_stats(isolate, &own->heap);
         if (own->have_heap) {
-            gcs_windows_add(&s->windows, own->heap.used, wall_ms());
+            int64_t wall = wall_ms();
+            int64_t mono = (int64_t)(now / 1000000u);
+            gcs_windows_add(&s->windows, own->heap.used, wall);
             gcs_windows_summarize(&s->windows, &own->summary);
+            const uint64_t series[GCS_MEM_COUNT] = { own->heap.used, own->heap.external };
+            for (int m = 0; m < GCS_MEM_COUNT; m++) {
+                events[m] = gcs_detector_add(&s->detectors[m], &detect_config, mono, series[m]);
+                publish_verdict(&own->verdict.series[m], &s->detectors[m], wall - mono);
+            }
         }
     }
     gcs_snapshot_publish(s);
@@ -150,6 +174,13 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
         r.pause_ns = pause;
         r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
         gcs_output_submit(&r);
+        for (int m = 0; m < GCS_MEM_COUNT; m++) {
+            if (events[m] == GCS_DETECT_NONE)
+                continue;
+            fill_record(&r, events[m] == GCS_DETECT_LEAK ? GCS_EV_LEAK : GCS_EV_LEAK_END, s, own);
+            r.memory = (enum gcs_memory)m;
+            gcs_output_submit(&r);
+        }
     }
     /* Counted for the next publication: the cost of this very callback
      * cannot be in the numbers it publishes. */
@@ -170,6 +201,8 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     bool main_thread = tid == getpid();
     s->tid = tid;
     gcs_windows_init(&s->windows);
+    for (int m = 0; m < GCS_MEM_COUNT; m++)
+        gcs_detector_init(&s->detectors[m]);
     memset(&s->own, 0, sizeof s->own);
     memset(s->gc_started_ns, 0, sizeof s->gc_started_ns);
     s->incremental_cycle_open = false;

@@ -18,6 +18,10 @@ void gcs_hooks_enable(void);
 void gcs_hooks_disable(void);
 bool gcs_hooks_enabled(void);
 
+struct gcs_detect_config;
+/* The leak detector's settings (constructor, before enable). */
+void gcs_hooks_set_detect_config(const struct gcs_detect_config *c);
+
 /* Thread-exit bookkeeping for Worker isolates (constructor). */
 void gcs_hooks_init_thread_key(void);
 

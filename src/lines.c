@@ -11,6 +11,8 @@ static const char *event_name(enum gcs_event e)
     case GCS_EV_END: return "end";
     case GCS_EV_EXIT: return "exit";
     case GCS_EV_ERROR: return "error";
+    case GCS_EV_LEAK: return "leak";
+    case GCS_EV_LEAK_END: return "leak_end";
     }
     return "error";
 }
@@ -76,6 +78,120 @@ static void put_summary(struct gcs_json *j, const struct gcs_summary *s)
     put_extreme(j, "max", &s->max, have);
     gcs_json_u64(j, "recent_samples", s->recent_n);
     gcs_json_u64(j, "long_samples", s->long_n);
+}
+
+static const char *const memory_names[GCS_MEM_COUNT] = { "heap", "external" };
+
+/* The series whose state is the most serious; the heap wins ties. */
+static enum gcs_memory worst_series(const struct gcs_verdict *v)
+{
+    enum gcs_memory worst = GCS_MEM_HEAP;
+    for (int m = 1; m < GCS_MEM_COUNT; m++)
+        if (v->series[m].state > v->series[worst].state)
+            worst = (enum gcs_memory)m;
+    return worst;
+}
+
+static void put_window(struct gcs_json *j, const struct gcs_assessment *a)
+{
+    gcs_json_object_begin(j, "window");
+    gcs_json_time(j, "from", a->from_ms);
+    gcs_json_time(j, "to", a->to_ms);
+    gcs_json_fixed(j, "seconds", (double)(a->to_ms - a->from_ms) / 1000.0, 1);
+    gcs_json_u64(j, "samples", a->points);
+    gcs_json_object_end(j);
+}
+
+static void put_rate(struct gcs_json *j, const char *key, double bytes_per_s)
+{
+    if (bytes_per_s > -1e15 && bytes_per_s < 1e15)
+        gcs_json_fixed(j, key, bytes_per_s, 0);
+    else
+        gcs_json_null(j, key);
+}
+
+/* Every stats, tick, end and exit line: the overall state, and each
+ * series' state and rate, so that the last line alone answers. */
+static void put_verdict(struct gcs_json *j, const struct gcs_verdict *v)
+{
+    enum gcs_memory worst = worst_series(v);
+    const struct gcs_series_verdict *w = &v->series[worst];
+    gcs_json_object_begin(j, "verdict");
+    gcs_json_str(j, "state", gcs_state_name(w->state));
+    if (w->state == GCS_STATE_GROWING || w->state == GCS_STATE_LEAK) {
+        gcs_json_str(j, "memory", memory_names[worst]);
+        put_rate(j, "rate_bytes_per_s", w->a.rate);
+        gcs_json_time(j, "since", w->since_ms);
+    } else {
+        gcs_json_null(j, "memory");
+        gcs_json_null(j, "rate_bytes_per_s");
+        gcs_json_null(j, "since");
+    }
+    gcs_json_object_end(j);
+    gcs_json_object_begin(j, "trend");
+    for (int m = 0; m < GCS_MEM_COUNT; m++) {
+        const struct gcs_series_verdict *sv = &v->series[m];
+        gcs_json_object_begin(j, memory_names[m]);
+        gcs_json_str(j, "state", gcs_state_name(sv->state));
+        gcs_json_u64(j, "samples", sv->a.points);
+        if (sv->a.points >= 2) {
+            put_rate(j, "rate_bytes_per_s", sv->a.rate);
+            gcs_json_fixed(j, "window_s", (double)(sv->a.to_ms - sv->a.from_ms) / 1000.0, 1);
+        } else {
+            gcs_json_null(j, "rate_bytes_per_s");
+            gcs_json_null(j, "window_s");
+        }
+        gcs_json_object_end(j);
+    }
+    gcs_json_object_end(j);
+}
+
+static void put_leak(struct gcs_json *j, const struct gcs_record *r)
+{
+    const struct gcs_series_verdict *sv = &r->verdict.series[r->memory];
+    const struct gcs_assessment *a = &sv->a;
+    char reason[GCS_TEXT_MAX];
+    gcs_json_str(j, "memory", memory_names[r->memory]);
+    gcs_json_fixed(j, "growth_bytes", a->growth, 0);
+    put_rate(j, "rate_bytes_per_s", a->rate);
+    put_rate(j, "rate_low_bytes_per_s", a->rate_low);
+    put_rate(j, "recent_rate_bytes_per_s", a->recent_rate);
+    gcs_json_fixed(j, "confidence", a->confidence, 4);
+    put_window(j, a);
+    gcs_json_fixed(j, "level_bytes", a->level_end, 0);
+    bool heap = r->memory == GCS_MEM_HEAP;
+    if (heap && r->have_heap && r->heap.limit > 0) {
+        gcs_json_u64(j, "limit_bytes", r->heap.limit);
+        double left = (double)r->heap.limit - a->level_end;
+        gcs_json_fixed(j, "seconds_to_limit", a->rate > 0 && left > 0 ? left / a->rate : 0.0, 0);
+    } else {
+        gcs_json_null(j, "limit_bytes");
+        gcs_json_null(j, "seconds_to_limit");
+    }
+    gcs_json_time(j, "since", sv->since_ms);
+    gcs_json_u64(j, "report", sv->reports);
+    snprintf(reason, sizeof reason,
+             "the %s after full GCs grew by %.1f MB in %.0f s (%.1f KB/s, at least %.1f KB/s with 95%% "
+             "confidence) and is still growing",
+             heap ? "V8 heap" : "external memory (Buffers, ArrayBuffers)", a->growth / 1e6,
+             (double)(a->to_ms - a->from_ms) / 1000.0, a->rate / 1024.0, a->rate_low / 1024.0);
+    gcs_json_str(j, "reason", reason);
+}
+
+static void put_leak_end(struct gcs_json *j, const struct gcs_record *r)
+{
+    const struct gcs_series_verdict *sv = &r->verdict.series[r->memory];
+    char reason[GCS_TEXT_MAX];
+    gcs_json_str(j, "memory", memory_names[r->memory]);
+    gcs_json_str(j, "state", gcs_state_name(sv->state));
+    put_rate(j, "recent_rate_bytes_per_s", sv->a.recent_rate);
+    put_rate(j, "leak_rate_bytes_per_s", sv->onset_rate);
+    put_window(j, &sv->a);
+    snprintf(reason, sizeof reason,
+             "the %s stopped growing: %.1f KB/s lately, against %.1f KB/s when the leak was reported",
+             r->memory == GCS_MEM_HEAP ? "V8 heap" : "external memory", sv->a.recent_rate / 1024.0,
+             sv->onset_rate / 1024.0);
+    gcs_json_str(j, "reason", reason);
 }
 
 static void put_self_cost(struct gcs_json *j, const struct gcs_record *r)
@@ -146,6 +262,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
     case GCS_EV_STATS:
         put_counters(j, r);
         put_summary(j, &r->summary);
+        put_verdict(j, &r->verdict);
         put_heap(j, r);
         put_ms(j, "pause_ms", r->pause_ns);
         gcs_json_bool(j, "forced", r->forced);
@@ -155,12 +272,19 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
     case GCS_EV_EXIT:
         put_counters(j, r);
         put_summary(j, &r->summary);
+        put_verdict(j, &r->verdict);
         put_heap(j, r);
         put_rss(j, r);
         put_self_cost(j, r);
         break;
     case GCS_EV_ERROR:
         gcs_json_str(j, "reason", r->text);
+        break;
+    case GCS_EV_LEAK:
+        put_leak(j, r);
+        break;
+    case GCS_EV_LEAK_END:
+        put_leak_end(j, r);
         break;
     }
     return gcs_json_end(j);

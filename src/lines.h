@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "v8layout.h"
+#include "verdict.h"
 #include "window.h"
 
 enum gcs_event {
@@ -20,6 +21,24 @@ enum gcs_event {
     GCS_EV_END,     /* a Worker's isolate ended */
     GCS_EV_EXIT,
     GCS_EV_ERROR,
+    GCS_EV_LEAK,
+    GCS_EV_LEAK_END,
+};
+
+/* The memory series the detector judges. */
+enum gcs_memory { GCS_MEM_HEAP, GCS_MEM_EXTERNAL, GCS_MEM_COUNT };
+
+/* One series' verdict, as the lines show it. Times are wall-clock ms. */
+struct gcs_series_verdict {
+    enum gcs_state state;        /* the detector's, with the leak's hysteresis */
+    struct gcs_assessment a;     /* its latest assessment; from/to in wall-clock ms */
+    int64_t since_ms;            /* when `state` began */
+    double onset_rate;           /* leak: the rate it was first reported with */
+    uint32_t reports;            /* leak: lines for this leak so far */
+};
+
+struct gcs_verdict {
+    struct gcs_series_verdict series[GCS_MEM_COUNT];
 };
 
 struct gcs_gc_counts {
@@ -46,6 +65,8 @@ struct gcs_record {
     uint64_t v8_isolate;       /* start: the isolate's address, as --trace-gc prints it */
     struct gcs_gc_counts gc;
     struct gcs_summary summary;
+    struct gcs_verdict verdict;
+    enum gcs_memory memory;    /* leak, leak_end: which series */
     bool have_heap;
     struct gcs_heap_stats heap;
     bool have_rss;

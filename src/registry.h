@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "lines.h"
+#include "verdict.h"
 #include "window.h"
 
 #define GCS_MAX_ISOLATES 128
@@ -28,6 +29,7 @@ enum gcs_slot_state {
 struct gcs_snapshot {
     struct gcs_gc_counts gc;
     struct gcs_summary summary;
+    struct gcs_verdict verdict;
     bool have_heap;
     struct gcs_heap_stats heap;
 };
@@ -41,6 +43,7 @@ struct gcs_isolate {
 
     /* Touched only by the isolate's own thread. */
     struct gcs_windows windows;
+    struct gcs_detector detectors[GCS_MEM_COUNT];
     uint64_t gc_started_ns[GCS_KIND_COUNT];
     bool incremental_cycle_open;
     struct gcs_snapshot own;           /* the working copy */

@@ -42,6 +42,43 @@ static void intervals(void **state)
     }
 }
 
+static void byte_counts(void **state)
+{
+    (void)state;
+    static const struct { const char *s; bool ok; uint64_t v; } cases[] = {
+        { "0", true, 0 }, { "1048576", true, 1048576 }, { "1k", true, 1024 }, { "3M", true, 3145728 },
+        { "2g", true, 2147483648ull }, { "16G", true, 17179869184ull }, { "", false, 0 }, { "M", false, 0 },
+        { "1.5M", false, 0 }, { "-1", false, 0 }, { "1MB", false, 0 }, { "1T", false, 0 },
+        { "18446744073709551615", true, UINT64_MAX }, { "18446744073709551616", false, 0 },
+        { "17179869184G", false, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t v = 7;
+        bool ok = gcs_parse_bytes(cases[i].s, &v);
+        if (ok != cases[i].ok || (ok && v != cases[i].v))
+            fail_msg("%s: ok %d v %llu", cases[i].s, ok, (unsigned long long)v);
+    }
+}
+
+static void leak_settings(void **state)
+{
+    (void)state;
+    struct gcs_env env = { .leak_min_span = "30", .leak_min_growth = "4M", .leak_report = "0.5" };
+    struct gcs_config c;
+    gcs_config_parse(&env, 1, &c);
+    assert_int_equal(c.leak_min_span_ms, 30000);
+    assert_int_equal(c.leak_min_growth_bytes, 4u << 20);
+    assert_int_equal(c.leak_report_ms, GCS_DEFAULT_LEAK_REPORT_MS);   /* under a second: refused */
+    assert_int_equal(c.problems, 1);
+    assert_non_null(strstr(c.problem[0], "GCSTATS_LEAK_REPORT=0.5"));
+    struct gcs_env bad = { .leak_min_span = "x", .leak_min_growth = "lots" };
+    gcs_config_parse(&bad, 1, &c);
+    assert_int_equal(c.leak_min_span_ms, GCS_DEFAULT_LEAK_MIN_SPAN_MS);
+    assert_int_equal(c.leak_min_growth_bytes, GCS_DEFAULT_LEAK_MIN_GROWTH);
+    assert_int_equal(c.problems, 2);
+    assert_true(c.dest_ok);
+}
+
 static void path_templates(void **state)
 {
     (void)state;
@@ -128,6 +165,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fd_numbers),
         cmocka_unit_test(intervals),
+        cmocka_unit_test(byte_counts),
+        cmocka_unit_test(leak_settings),
         cmocka_unit_test(path_templates),
         cmocka_unit_test(defaults),
         cmocka_unit_test(bad_values_name_variable_and_value),

@@ -199,11 +199,91 @@ static void end_exit_and_error_lines(void **state)
     json_decref(v);
 }
 
+static void verdict_on_every_summary_line(void **state)
+{
+    (void)state;
+    struct gcs_record r = sample_record(GCS_EV_STATS);
+    r.verdict.series[GCS_MEM_HEAP].state = GCS_STATE_OK;
+    r.verdict.series[GCS_MEM_HEAP].a.points = 7;
+    r.verdict.series[GCS_MEM_HEAP].a.rate = 12.4;
+    r.verdict.series[GCS_MEM_HEAP].a.from_ms = 1795663200123LL;
+    r.verdict.series[GCS_MEM_HEAP].a.to_ms = 1795663240123LL;
+    r.verdict.series[GCS_MEM_EXTERNAL].state = GCS_STATE_LEAK;
+    r.verdict.series[GCS_MEM_EXTERNAL].a.rate = 1600000;
+    r.verdict.series[GCS_MEM_EXTERNAL].since_ms = 1795663240123LL;
+    json_t *v = format(&r, 0);
+    json_t *verdict = json_object_get(v, "verdict");
+    assert_string_equal(json_string_value(json_object_get(verdict, "state")), "leak");
+    assert_string_equal(json_string_value(json_object_get(verdict, "memory")), "external");
+    assert_true(json_number_value(json_object_get(verdict, "rate_bytes_per_s")) == 1600000);
+    json_t *heap = json_object_get(json_object_get(v, "trend"), "heap");
+    assert_string_equal(json_string_value(json_object_get(heap, "state")), "ok");
+    assert_true(json_number_value(json_object_get(heap, "window_s")) == 40.0);
+    assert_true(json_number_value(json_object_get(heap, "rate_bytes_per_s")) == 12);
+    json_decref(v);
+
+    memset(&r.verdict, 0, sizeof r.verdict);   /* unknown everywhere */
+    v = format(&r, 0);
+    verdict = json_object_get(v, "verdict");
+    assert_string_equal(json_string_value(json_object_get(verdict, "state")), "unknown");
+    assert_true(json_is_null(json_object_get(verdict, "memory")));
+    assert_true(json_is_null(json_object_get(json_object_get(json_object_get(v, "trend"), "external"), "rate_bytes_per_s")));
+    json_decref(v);
+}
+
+static void leak_and_leak_end_lines(void **state)
+{
+    (void)state;
+    struct gcs_record r = sample_record(GCS_EV_LEAK);
+    r.memory = GCS_MEM_HEAP;
+    struct gcs_series_verdict *sv = &r.verdict.series[GCS_MEM_HEAP];
+    sv->state = GCS_STATE_LEAK;
+    sv->reports = 2;
+    sv->since_ms = 1795663240123LL;
+    sv->a = (struct gcs_assessment){ .state = GCS_STATE_LEAK, .points = 12, .from_ms = 1795663210123LL,
+                                     .to_ms = 1795663240123LL, .rate = 204800, .rate_low = 150000,
+                                     .recent_rate = 190000, .confidence = 0.99991, .level_start = 10e6,
+                                     .level_end = 16144000, .growth = 6144000 };
+    r.heap.limit = 16144000 + 204800 * 100;
+    json_t *v = format(&r, 0);
+    common_fields(v, "leak", 2, 0);
+    assert_string_equal(str(v, "memory"), "heap");
+    assert_true(json_number_value(json_object_get(v, "rate_bytes_per_s")) == 204800);
+    assert_true(json_number_value(json_object_get(v, "growth_bytes")) == 6144000);
+    assert_true(json_number_value(json_object_get(v, "confidence")) == 0.9999);
+    assert_true(json_number_value(json_object_get(v, "seconds_to_limit")) == 100);
+    assert_int_equal(u(v, "limit_bytes"), 16144000 + 204800 * 100);
+    assert_int_equal(u(v, "window.samples"), 12);
+    assert_true(json_number_value(json_object_get(json_object_get(v, "window"), "seconds")) == 30.0);
+    assert_int_equal(u(v, "report"), 2);
+    assert_non_null(strstr(str(v, "reason"), "V8 heap"));
+    json_decref(v);
+
+    r.memory = GCS_MEM_EXTERNAL;
+    r.verdict.series[GCS_MEM_EXTERNAL] = *sv;
+    v = format(&r, 0);
+    assert_string_equal(str(v, "memory"), "external");
+    assert_true(json_is_null(json_object_get(v, "seconds_to_limit")));
+    assert_non_null(strstr(str(v, "reason"), "external memory"));
+    json_decref(v);
+
+    r.event = GCS_EV_LEAK_END;
+    r.verdict.series[GCS_MEM_EXTERNAL].state = GCS_STATE_OK;
+    r.verdict.series[GCS_MEM_EXTERNAL].onset_rate = 204800;
+    r.verdict.series[GCS_MEM_EXTERNAL].a.recent_rate = 100;
+    v = format(&r, 0);
+    common_fields(v, "leak_end", 2, 0);
+    assert_string_equal(str(v, "state"), "ok");
+    assert_true(json_number_value(json_object_get(v, "leak_rate_bytes_per_s")) == 204800);
+    assert_non_null(strstr(str(v, "reason"), "stopped growing"));
+    json_decref(v);
+}
+
 /* The largest record possible still makes a line shorter than PIPE_BUF. */
 static void worst_case_lines_fit(void **state)
 {
     (void)state;
-    for (int ev = GCS_EV_START; ev <= GCS_EV_ERROR; ev++) {
+    for (int ev = GCS_EV_START; ev <= GCS_EV_LEAK_END; ev++) {
         struct gcs_record r;
         memset(&r, 0xff, sizeof r);
         r.event = (enum gcs_event)ev;
@@ -214,6 +294,15 @@ static void worst_case_lines_fit(void **state)
         r.forced = true;
         r.summary.usage_trend = -9e15;
         r.summary.min.when_ms = r.summary.max.when_ms = 253402300799999LL;
+        r.memory = GCS_MEM_EXTERNAL;
+        for (int m = 0; m < GCS_MEM_COUNT; m++) {
+            r.verdict.series[m].state = GCS_STATE_LEAK;
+            r.verdict.series[m].a.from_ms = r.verdict.series[m].since_ms = 0;
+            r.verdict.series[m].a.to_ms = 253402300799999LL;
+            r.verdict.series[m].a.rate = r.verdict.series[m].a.rate_low = -9e14;
+            r.verdict.series[m].a.growth = r.verdict.series[m].a.level_end = 9e15;
+            r.verdict.series[m].a.confidence = 1;
+        }
         memset(r.text, '"', sizeof r.text - 1);
         r.text[sizeof r.text - 1] = '\0';
         /* jansson keeps integers in int64: read UINT64_MAX as a real. */
@@ -229,6 +318,8 @@ int main(void)
         cmocka_unit_test(before_any_sample_the_statistics_are_null),
         cmocka_unit_test(start_line),
         cmocka_unit_test(end_exit_and_error_lines),
+        cmocka_unit_test(verdict_on_every_summary_line),
+        cmocka_unit_test(leak_and_leak_end_lines),
         cmocka_unit_test(worst_case_lines_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

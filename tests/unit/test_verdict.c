@@ -1,0 +1,256 @@
+#include "test.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "verdict.h"
+
+/* A small deterministic generator: the same noise in every run. */
+static uint64_t rng_state;
+static double noise(double amplitude)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    double u = (double)(rng_state >> 11) / (double)(1ull << 53);
+    return (u * 2 - 1) * amplitude;
+}
+
+struct run {
+    int leaks, leak_ends;
+    int64_t first_leak_ms;
+    double first_leak_rate;
+    enum gcs_state final_state;
+};
+
+typedef double (*series_fn)(double t_s);
+
+/* Feeds `fn` sampled every `every_ms` (times `jitter` of it, +-) for
+ * `total_ms`, with +-noise. Real full GCs are not phase-locked to a
+ * workload's cycles: a fixed period against a sawtooth aliases into a slow
+ * ramp that no method can tell from a leak. */
+static struct run feed_jittered(series_fn fn, int64_t every_ms, double jitter, int64_t total_ms, double noise_bytes,
+                                double *final_rate)
+{
+    struct gcs_detect_config c;
+    gcs_detect_config_default(&c);
+    struct gcs_detector d;
+    gcs_detector_init(&d);
+    struct run r = { 0, 0, -1, 0, GCS_STATE_UNKNOWN };
+    rng_state = 42;
+    for (int64_t t = 0; t <= total_ms; t += every_ms + (int64_t)noise(jitter * (double)every_ms)) {
+        double v = fn((double)t / 1000.0) + noise(noise_bytes);
+        enum gcs_detect_event e = gcs_detector_add(&d, &c, t, (uint64_t)(v > 0 ? v : 0));
+        if (e == GCS_DETECT_LEAK) {
+            if (r.leaks++ == 0) {
+                r.first_leak_ms = t;
+                r.first_leak_rate = d.last.rate;
+            }
+        } else if (e == GCS_DETECT_LEAK_END) {
+            r.leak_ends++;
+        }
+    }
+    r.final_state = d.state;
+    if (final_rate != NULL)
+        *final_rate = d.last.rate;
+    return r;
+}
+
+static struct run feed(series_fn fn, int64_t every_ms, int64_t total_ms, double noise_bytes)
+{
+    return feed_jittered(fn, every_ms, 0.0, total_ms, noise_bytes, NULL);
+}
+
+#define MB 1e6
+
+static double flat(double t) { (void)t; return 10 * MB; }
+static double slow_leak(double t) { return 10 * MB + 200e3 * t; }
+static double fast_leak(double t) { return 10 * MB + 2e6 * t; }
+static double warm_up(double t) { return 10 * MB + 1.5e6 * (t < 10 ? t : 10); }
+static double sawtooth(double t) { return 5 * MB + 1.5e6 * fmod(t, 10.0); }
+static double shrinking(double t) { return 50 * MB - 100e3 * t; }
+static double stops(double t) { return 10 * MB + 500e3 * (t < 60 ? t : 60); }
+static double flat_then_leak(double t) { return 10 * MB + (t < 3600 ? 0 : 100e3 * (t - 3600)); }
+
+static void flat_heap_is_ok(void **state)
+{
+    (void)state;
+    struct run r = feed(flat, 2000, 600000, 0.3 * MB);
+    assert_int_equal(r.leaks, 0);
+    assert_int_equal(r.final_state, GCS_STATE_OK);
+}
+
+static void slow_leak_is_found_with_its_rate(void **state)
+{
+    (void)state;
+    struct run r = feed(slow_leak, 2000, 120000, 0.2 * MB);
+    assert_true(r.leaks >= 1);
+    assert_true(r.first_leak_ms <= 30000);
+    assert_true(fabs(r.first_leak_rate - 200e3) / 200e3 < 0.25);
+    assert_int_equal(r.final_state, GCS_STATE_LEAK);
+    assert_int_equal(r.leak_ends, 0);
+}
+
+static void fast_leak_is_found_at_the_earliest_moment(void **state)
+{
+    (void)state;
+    struct run r = feed(fast_leak, 2000, 60000, 0.5 * MB);
+    /* 5 samples and 20 s are the least evidence it acts on */
+    assert_int_equal(r.first_leak_ms, 20000);
+    assert_true(fabs(r.first_leak_rate - 2e6) / 2e6 < 0.05);
+}
+
+static void sparse_samples_need_five(void **state)
+{
+    (void)state;
+    struct run r = feed(slow_leak, 30000, 300000, 0.2 * MB);
+    assert_int_equal(r.first_leak_ms, 120000);   /* the 5th sample */
+}
+
+static void warm_up_then_flat_is_not_a_leak(void **state)
+{
+    (void)state;
+    struct run r = feed(warm_up, 1000, 600000, 0.2 * MB);
+    assert_int_equal(r.leaks, 0);
+    assert_int_equal(r.final_state, GCS_STATE_OK);
+}
+
+static void sawtooth_cache_is_not_a_leak(void **state)
+{
+    (void)state;
+    for (int64_t every = 700; every <= 5000; every += 1100) {
+        struct run r = feed_jittered(sawtooth, every, 0.5, 900000, 0.2 * MB, NULL);
+        if (r.leaks != 0)
+            fail_msg("sampled every %lld ms: %d leak reports", (long long)every, r.leaks);
+    }
+}
+
+static void shrinking_heap_is_ok(void **state)
+{
+    (void)state;
+    struct run r = feed(shrinking, 3000, 300000, 0.1 * MB);
+    assert_int_equal(r.leaks, 0);
+    assert_int_equal(r.final_state, GCS_STATE_OK);
+}
+
+static void a_leak_that_stops_ends(void **state)
+{
+    (void)state;
+    struct run r = feed(stops, 2000, 300000, 0.2 * MB);
+    assert_true(r.leaks >= 1);
+    assert_true(r.first_leak_ms <= 30000);
+    assert_int_equal(r.leak_ends, 1);
+    assert_true(r.final_state != GCS_STATE_LEAK);
+}
+
+static void a_lasting_leak_is_reported_again_at_a_bounded_rate(void **state)
+{
+    (void)state;
+    /* 10 minutes of a leak sampled every 0.5 s: the first report, then one a minute */
+    struct run r = feed(slow_leak, 500, 600000, 0.2 * MB);
+    assert_true(r.leaks >= 9 && r.leaks <= 11);
+}
+
+static void one_huge_spike_is_not_a_leak(void **state)
+{
+    (void)state;
+    struct gcs_detect_config c;
+    gcs_detect_config_default(&c);
+    struct gcs_detector d;
+    gcs_detector_init(&d);
+    int leaks = 0;
+    for (int64_t t = 0; t <= 300000; t += 2000) {
+        uint64_t v = t == 100000 ? 4000000000ull : 10000000ull + (uint64_t)(t % 7) * 1000;
+        leaks += gcs_detector_add(&d, &c, t, v) == GCS_DETECT_LEAK;
+    }
+    assert_int_equal(leaks, 0);
+    assert_true(fabs(d.last.rate) < 1000);
+}
+
+static void equal_timestamps_and_time_going_back(void **state)
+{
+    (void)state;
+    struct gcs_detect_config c;
+    gcs_detect_config_default(&c);
+    struct gcs_detector d;
+    gcs_detector_init(&d);
+    /* a burst of gc() at one instant: merged into one point, the lowest kept */
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(gcs_detector_add(&d, &c, 5000, 20000000 - (uint64_t)i), GCS_DETECT_NONE);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.pts[0].bytes, 20000000 - 999);
+    /* a clock that goes back is held at the last time */
+    gcs_detector_add(&d, &c, 1000, 5);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.pts[0].bytes, 5);
+    struct gcs_point same[3] = { { 7, 1 }, { 7, 2 }, { 7, 3 } };
+    struct gcs_trend_fit f;
+    assert_false(gcs_trend_fit(same, 3, 0, &f));
+}
+
+static void hours_of_samples(void **state)
+{
+    (void)state;
+    /* An hour flat, then a leak of 100 KB/s for three hours: found within a
+     * minute, and once the window has forgotten the flat hour, its rate is
+     * right (the first report's rate is low while flat samples share the
+     * window). */
+    double rate;
+    struct run r = feed_jittered(flat_then_leak, 1500, 0.3, 4 * 3600 * 1000LL, 0.3 * MB, &rate);
+    assert_int_equal(r.leaks > 0, 1);
+    assert_true(r.first_leak_ms > 3600 * 1000LL && r.first_leak_ms < 3600 * 1000LL + 60000);
+    assert_true(r.first_leak_rate > 0);
+    assert_true(fabs(rate - 100e3) / 100e3 < 0.1);
+    assert_int_equal(r.leak_ends, 0);
+}
+
+static void trend_fit_on_an_exact_line(void **state)
+{
+    (void)state;
+    struct gcs_point p[10];
+    for (int i = 0; i < 10; i++)
+        p[i] = (struct gcs_point){ 1000 * i, 5000 + 300 * (uint64_t)i };
+    struct gcs_trend_fit f;
+    assert_true(gcs_trend_fit(p, 10, 0, &f));
+    assert_true(fabs(f.slope - 0.3) < 1e-12);        /* bytes per ms */
+    assert_true(fabs(f.slope_low - 0.3) < 1e-12);
+    assert_true(fabs(f.intercept - 5000) < 1e-9);
+    assert_true(f.confidence > 0.999);
+    /* falling: no confidence in growth */
+    for (int i = 0; i < 10; i++)
+        p[i].bytes = 9000 - 300 * (uint64_t)i;
+    assert_true(gcs_trend_fit(p, 10, 0, &f));
+    assert_true(f.slope < 0 && f.confidence < 0.001);
+}
+
+static void nothing_before_enough_evidence(void **state)
+{
+    (void)state;
+    struct gcs_detect_config c;
+    gcs_detect_config_default(&c);
+    struct gcs_detector d;
+    gcs_detector_init(&d);
+    for (int i = 0; i < 4; i++)
+        gcs_detector_add(&d, &c, i * 10000, 10000000 + (uint64_t)i * 5000000);
+    assert_int_equal(d.state, GCS_STATE_UNKNOWN);
+    assert_string_equal(gcs_state_name(d.state), "unknown");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(flat_heap_is_ok),
+        cmocka_unit_test(slow_leak_is_found_with_its_rate),
+        cmocka_unit_test(fast_leak_is_found_at_the_earliest_moment),
+        cmocka_unit_test(sparse_samples_need_five),
+        cmocka_unit_test(warm_up_then_flat_is_not_a_leak),
+        cmocka_unit_test(sawtooth_cache_is_not_a_leak),
+        cmocka_unit_test(shrinking_heap_is_ok),
+        cmocka_unit_test(a_leak_that_stops_ends),
+        cmocka_unit_test(a_lasting_leak_is_reported_again_at_a_bounded_rate),
+        cmocka_unit_test(one_huge_spike_is_not_a_leak),
+        cmocka_unit_test(equal_timestamps_and_time_going_back),
+        cmocka_unit_test(hours_of_samples),
+        cmocka_unit_test(trend_fit_on_an_exact_line),
+        cmocka_unit_test(nothing_before_enough_evidence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
