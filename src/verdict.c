@@ -163,12 +163,12 @@ static void assess(struct gcs_detector *d, const struct gcs_detect_config *c, st
     if (k < c->min_points || a->to_ms - a->from_ms < (int64_t)c->min_span_ms)
         return;   /* UNKNOWN: too little evidence for any answer */
     a->state = GCS_STATE_OK;
-    if (!(all.slope_low > 0))
+    double needed = fmax((double)c->min_growth_bytes, c->min_growth_ratio * fmax(a->level_start, 0.0));
+    if (!(all.slope_low > 0) || a->growth < needed)
         return;
     a->state = GCS_STATE_GROWING;
-    double needed = fmax((double)c->min_growth_bytes, c->min_growth_ratio * fmax(a->level_start, 0.0));
     bool sustained = have_recent && a->recent_rate >= RECENT_SHARE * a->rate;
-    if (sustained && a->growth >= needed && a->floor_rise >= a->growth / 4)
+    if (sustained && a->floor_rise >= a->growth / 4)
         a->state = GCS_STATE_LEAK;
 }
 

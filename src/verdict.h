@@ -11,15 +11,18 @@
  *     trend, and Sen's slope (the median of all pairwise slopes, robust to
  *     spikes and sawtooth noise) estimates its rate, with a one-sided
  *     confidence bound from the same test;
- *   - "growing": the lower bound of the rate is above zero;
- *   - "leak": growing, over at least min_points samples and min_span_ms,
- *     the newer half of the window still grows at a third of the rate or
- *     more (a warm-up that has levelled off does not), and the growth over
- *     the window is at least min_growth_bytes, min_growth_ratio of the
- *     level the window started at (noise on a flat heap is not), and the
- *     floor rises: the lowest sample of the newer half is above the lowest
- *     of the older half by a quarter of that growth or more (a cache that
- *     fills and clears comes back down to the same floor; a leak lifts it).
+ *   - nothing is said ("unknown") before min_points samples over
+ *     min_span_ms;
+ *   - "growing": the lower bound of the rate is above zero and the growth
+ *     over the window is at least min_growth_bytes and min_growth_ratio of
+ *     the level the window started at (a drift of a few kilobytes, or
+ *     noise on a flat heap, is "ok");
+ *   - "leak": growing, the newer half of the window still grows at a third
+ *     of the rate or more (a warm-up that has levelled off does not), and
+ *     the floor rises: the lowest sample of the newer half is above the
+ *     lowest of the older half by a quarter of the growth or more (a cache
+ *     that fills and clears comes back down to the same floor; a leak
+ *     lifts it).
  *   - A leak ends when the newer half has grown at less than a third of the
  *     rate the leak was reported with, and the lower bound there is no
  *     longer above zero. */

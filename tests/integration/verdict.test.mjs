@@ -1,0 +1,64 @@
+// The leak verdict on a real node: leak lines name the memory that grows
+// and its rate, leak_end follows when growth stops, and a process that
+// does not leak gets none. The evidence thresholds are lowered
+// (GCSTATS_LEAK_MIN_SPAN=3) so that each run takes seconds, not minutes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fixtures, runNodeWithLines, byEvent } from './harness.mjs';
+
+const env = { GCSTATS_LEAK_MIN_SPAN: '3', GCSTATS_LEAK_REPORT: '2' };
+const script = (...args) => ['--expose-gc', join(fixtures, 'leak_then_stop.js'), ...args];
+
+test('no leak: no leak lines, verdict ok', async () => {
+  const res = await runNodeWithLines(script('none', '0', '8000'), { env });
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(byEvent(res.lines, 'leak').length, 0);
+  const exit = byEvent(res.lines, 'exit')[0];
+  assert.equal(exit.verdict.state, 'ok');
+  assert.equal(exit.trend.heap.state, 'ok');
+  assert.ok(exit.trend.heap.samples >= 5);
+});
+
+test('a heap leak, then it stops', async () => {
+  const res = await runNodeWithLines(script('heap', '7000', '16000'), { env });
+  assert.equal(res.code, 0, res.stderr);
+  const leaks = byEvent(res.lines, 'leak');
+  assert.ok(leaks.length >= 1, 'a leak line');
+  const first = leaks[0];
+  assert.equal(first.memory, 'heap');
+  assert.equal(first.report, 1);
+  // The true rate, from the heap itself: growth of the post-compaction heap
+  // between the first stats line and the last before the leak stopped.
+  const stats = byEvent(res.lines, 'stats');
+  assert.ok(first.rate_bytes_per_s > 0 && first.rate_low_bytes_per_s > 0);
+  assert.ok(first.growth_bytes > 1 << 20);
+  assert.ok(first.seconds_to_limit > 0);
+  assert.ok(first.confidence > 0.95);
+  assert.match(first.reason, /V8 heap/);
+  // Re-reported at most every 2 s while it lasts.
+  for (let i = 1; i < leaks.length; i++) assert.ok(Date.parse(leaks[i].ts) - Date.parse(leaks[i - 1].ts) >= 1900);
+  const statsDuringLeak = stats.filter((l) => Date.parse(l.ts) >= Date.parse(first.ts));
+  assert.equal(statsDuringLeak[0].verdict.state, 'leak');
+  const ends = byEvent(res.lines, 'leak_end');
+  assert.equal(ends.length, 1, 'the end of the leak is said once');
+  assert.equal(ends[0].memory, 'heap');
+  assert.ok(Date.parse(ends[0].ts) > Date.parse(first.ts));
+  const exit = byEvent(res.lines, 'exit')[0];
+  assert.notEqual(exit.verdict.state, 'leak');
+});
+
+test('a leak of Buffers: external memory, with the heap flat', async () => {
+  const res = await runNodeWithLines(script('buffer', 'Infinity', '9000'), { env });
+  assert.equal(res.code, 0, res.stderr);
+  const leaks = byEvent(res.lines, 'leak');
+  assert.ok(leaks.length >= 1);
+  assert.deepEqual([...new Set(leaks.map((l) => l.memory))], ['external']);
+  // 8 x 64 KiB every 250 ms: 2 MiB/s.
+  const rate = leaks[0].rate_bytes_per_s;
+  assert.ok(Math.abs(rate - 2097152) / 2097152 < 0.25, `rate ${rate}`);
+  assert.equal(leaks[0].seconds_to_limit, null);
+  const exit = byEvent(res.lines, 'exit')[0];
+  assert.equal(exit.verdict.state, 'leak');
+  assert.equal(exit.verdict.memory, 'external');
+});
