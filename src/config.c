@@ -118,6 +118,20 @@ static void add_problem(struct gcs_config *c, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A detector period: 1 to 86400 seconds; anything else keeps the default
+ * already in *ms and is named. */
+static void parse_leak_seconds(struct gcs_config *c, const char *name, const char *value, uint32_t *ms)
+{
+    uint32_t parsed;
+    if (value == NULL)
+        return;
+    if (gcs_parse_interval_ms(value, &parsed) && parsed >= 1000)
+        *ms = parsed;
+    else
+        add_problem(c, "%s=%.200s is not a number of seconds from 1 to 86400; using %u", name, value,
+                    *ms / 1000);
+}
+
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out)
 {
     memset(out, 0, sizeof *out);
@@ -154,27 +168,11 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
 
     if (env->interval != NULL && !gcs_parse_interval_ms(env->interval, &out->interval_ms)) {
         out->interval_ms = GCS_DEFAULT_INTERVAL_MS;
-    out->leak_min_span_ms = GCS_DEFAULT_LEAK_MIN_SPAN_MS;
-    out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
-    out->leak_report_ms = GCS_DEFAULT_LEAK_REPORT_MS;
         add_problem(out, "GCSTATS_INTERVAL=%.200s is not a number of seconds from 0 to 86400; using 10",
                     env->interval);
     }
-    uint32_t ms;
-    if (env->leak_min_span != NULL) {
-        if (gcs_parse_interval_ms(env->leak_min_span, &ms) && ms >= 1000)
-            out->leak_min_span_ms = ms;
-        else
-            add_problem(out, "GCSTATS_LEAK_MIN_SPAN=%.200s is not a number of seconds from 1 to 86400; using 20",
-                        env->leak_min_span);
-    }
-    if (env->leak_report != NULL) {
-        if (gcs_parse_interval_ms(env->leak_report, &ms) && ms >= 1000)
-            out->leak_report_ms = ms;
-        else
-            add_problem(out, "GCSTATS_LEAK_REPORT=%.200s is not a number of seconds from 1 to 86400; using 60",
-                        env->leak_report);
-    }
+    parse_leak_seconds(out, "GCSTATS_LEAK_MIN_SPAN", env->leak_min_span, &out->leak_min_span_ms);
+    parse_leak_seconds(out, "GCSTATS_LEAK_REPORT", env->leak_report, &out->leak_report_ms);
     if (env->leak_min_growth != NULL && !gcs_parse_bytes(env->leak_min_growth, &out->leak_min_growth_bytes)) {
         out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
         add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%.200s is not a number of bytes (like 1048576 or 1M); using 1M",
