@@ -219,6 +219,10 @@ static void put_heap(struct gcs_json *j, const struct gcs_record *r)
     gcs_json_u64(j, "malloced", h->malloced);
     gcs_json_u64(j, "native_contexts", h->native_contexts);
     gcs_json_u64(j, "detached_contexts", h->detached_contexts);
+    if (h->have_total_allocated)
+        gcs_json_u64(j, "total_allocated", h->total_allocated);
+    else
+        gcs_json_null(j, "total_allocated");
     gcs_json_object_end(j);
 }
 
@@ -249,7 +253,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         char addr[24];
         snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)r->v8_isolate);
         gcs_json_str(j, "gcstats", GCSTATS_VERSION);
-        gcs_json_str(j, "node", p->node_version);
+        gcs_json_str(j, "node", p->node_version && p->node_version[0] ? p->node_version : NULL);
         gcs_json_str(j, "v8", p->v8_version);
         gcs_json_str(j, "thread", r->main_thread ? "main" : "worker");
         gcs_json_str(j, "v8_isolate", addr);

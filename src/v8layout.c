@@ -66,8 +66,8 @@ static uint64_t field(const void *raw, size_t offset)
 bool gcs_heap_stats_decode(const void *raw, size_t raw_size, int major, struct gcs_heap_stats *out)
 {
     /* The offsets are the same from V8 10.2 to 14.6 (v8-facts.md); V8 14
-     * appends total_allocated_bytes at 112, which gcstats does not use. */
-    if (!gcs_v8_layout_known(major) || raw_size < 112)
+     * appends total_allocated_bytes at 112. */
+    if (!gcs_v8_layout_known(major) || raw_size < 120)
         return false;
     out->total = field(raw, 0);
     out->total_executable = field(raw, 8);
@@ -79,5 +79,7 @@ bool gcs_heap_stats_decode(const void *raw, size_t raw_size, int major, struct g
     out->external = field(raw, 56);
     out->native_contexts = field(raw, 80);
     out->detached_contexts = field(raw, 88);
+    out->have_total_allocated = major >= 14;
+    out->total_allocated = out->have_total_allocated ? field(raw, 112) : 0;
     return true;
 }

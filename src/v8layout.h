@@ -61,6 +61,8 @@ struct gcs_heap_stats {
     uint64_t external;         /* external_memory */
     uint64_t native_contexts;
     uint64_t detached_contexts;
+    bool have_total_allocated;   /* V8 14 and later */
+    uint64_t total_allocated;    /* bytes allocated since the isolate began */
 };
 
 /* Reads the fields out of a v8::HeapStatistics that V8 `major` filled in.

@@ -3,8 +3,13 @@
 // evaluation and in Workers are all seen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtures, runNodeWithLines, traceCounts, byEvent } from './harness.mjs';
+import { fixtures, lib, runNodeWithLines, traceCounts, byEvent } from './harness.mjs';
+
+// Debian's libjemalloc2: an allocator that itself calls mmap, from inside
+// malloc, through the interposer.
+const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 
 function finalLineOf(lines, isolate) {
   const finals = lines.filter((l) => l.isolate === isolate && (l.event === 'exit' || l.event === 'end'));
@@ -12,8 +17,8 @@ function finalLineOf(lines, isolate) {
   return finals[0];
 }
 
-async function compareWithTrace(script, expectIsolates) {
-  const res = await runNodeWithLines(['--trace-gc', join(fixtures, script)]);
+async function compareWithTrace(script, expectIsolates, env = {}) {
+  const res = await runNodeWithLines(['--trace-gc', join(fixtures, script)], { env });
   assert.equal(res.code, 0, res.stderr);
   const trace = traceCounts(res.stdout);
   assert.deepEqual(trace.unknown, [], 'GC names this test does not know');
@@ -57,3 +62,11 @@ test('two Workers, each isolate on its own', async () => {
   assert.equal(byEvent(res.lines, 'exit').length, 1);
   assert.equal(byEvent(res.lines, 'exit')[0].isolate, 1);
 });
+
+for (const order of ['jemalloc first', 'gcstats first']) {
+  test(`with jemalloc preloaded too (${order})`, { skip: !existsSync(jemalloc) && 'libjemalloc2 is not installed' }, async () => {
+    const preload = order === 'jemalloc first' ? `${jemalloc} ${lib}` : `${lib} ${jemalloc}`;
+    await compareWithTrace('two_workers.js', 3, { LD_PRELOAD: preload });
+    await compareWithTrace('alloc_sync.js', 1, { LD_PRELOAD: preload });
+  });
+}

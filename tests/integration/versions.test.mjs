@@ -22,6 +22,13 @@ test('heap statistics agree with v8.getHeapStatistics()', async () => {
   assert.ok(near(h.total, js.total_heap_size, 4 << 20), `total ${h.total} vs ${js.total_heap_size}`);
   assert.ok(near(h.external, js.external_memory, 1 << 20), `external ${h.external} vs ${js.external_memory}`);
   assert.ok(h.used < h.total && h.total < h.limit);
+  // V8 14 (Node 26) adds total_allocated_bytes; older ones do not have it.
+  if (js.total_allocated_bytes !== undefined) {
+    assert.ok(h.total_allocated > 0 && h.total_allocated <= js.total_allocated_bytes, `total_allocated ${h.total_allocated} vs ${js.total_allocated_bytes}`);
+    assert.ok(js.total_allocated_bytes - h.total_allocated < 4 << 20);
+  } else {
+    assert.equal(h.total_allocated, null);
+  }
 });
 
 test('incremental marking counts cycles, not callbacks', async () => {

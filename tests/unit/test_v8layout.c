@@ -63,8 +63,15 @@ static void heap_stats_offsets(void **state)
     assert_int_equal(h.external, 1007);
     assert_int_equal(h.native_contexts, 1010);
     assert_int_equal(h.detached_contexts, 1011);
+    assert_false(h.have_total_allocated);
+    assert_int_equal(h.total_allocated, 0);
+    /* V8 14's struct is 8 bytes longer: total_allocated_bytes at 112 */
+    assert_true(gcs_heap_stats_decode(raw, sizeof raw, 14, &h));
+    assert_true(h.have_total_allocated);
+    assert_int_equal(h.total_allocated, 1014);
+    assert_int_equal(h.used, 1004);
     assert_false(gcs_heap_stats_decode(raw, sizeof raw, 15, &h));
-    assert_false(gcs_heap_stats_decode(raw, 104, 11, &h));
+    assert_false(gcs_heap_stats_decode(raw, 112, 11, &h));
 }
 
 int main(void)
