@@ -3,7 +3,7 @@
 // libgcstats.so with its default settings, several times, and reports for
 // each: false alarms, time to the first `leak` line, the estimated rate
 // against the true rate (which the workload measures itself at the end),
-// and, on the same post-compaction samples, node-memwatch's rule ("the
+// and, on the same post-compaction heap samples, node-memwatch's rule ("the
 // heap grew at 5 full GCs in a row", the first sample counting as growth).
 //
 //   node bench/detect/run.mjs [--runs N] [--leak-runs N] [--duration S] [--jobs J] [--only a,b] [--lib PATH] [--node PATH]
@@ -76,7 +76,8 @@ function analyse(w, lines, truth, started) {
   const mine = lines.filter((l) => l.isolate === isolate && Date.parse(l.ts) <= endMs);
   const leaks = lines.filter((l) => l.event === 'leak' && Date.parse(l.ts) <= endMs);
   const stats = mine.filter((l) => l.event === 'stats');
-  const samples = stats.map((l) => ({ t: (Date.parse(l.ts) - t0) / 1000, bytes: w.memory === 'external' ? l.heap.external : l.heap.used }));
+  // memwatch looks at the heap only, whatever leaks.
+  const samples = stats.map((l) => ({ t: (Date.parse(l.ts) - t0) / 1000, bytes: l.heap.used }));
   const firstLeak = leaks.find((l) => l.isolate === isolate && l.memory === w.memory);
   const lastVerdictLine = [...mine].reverse().find((l) => l.verdict);
   return {
