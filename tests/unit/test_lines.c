@@ -290,6 +290,7 @@ static void worst_case_lines_fit(void **state)
         r.ts_ms = 253402300799999LL;
         r.main_thread = false;
         r.have_heap = true;
+        r.heap.have_total_allocated = true;   /* every bool a valid bool: UBSan checks */
         r.have_rss = true;
         r.forced = true;
         r.summary.usage_trend = -9e15;
