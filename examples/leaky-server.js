@@ -1,15 +1,17 @@
-// An HTTP server that leaks: every request's record is kept in a "cache"
-// that is never trimmed. It drives itself with a client on loopback and
-// stops after DURATION seconds (default 20). Run it under gcstats:
+// An HTTP server that leaks: one request in 50 leaves a ~1 KB record in a
+// "cache" that is never trimmed (a few hundred KB a second). It drives
+// itself with a client on loopback and stops after DURATION seconds
+// (default 45). Run it under gcstats:
 //   LD_PRELOAD=build/libgcstats.so node examples/leaky-server.js
 const http = require('node:http');
 
-const durationMs = Number(process.env.DURATION || 20) * 1000;
-const seen = [];   // the leak: grows by ~1 KB per request, forever
+const durationMs = Number(process.env.DURATION || 45) * 1000;
+const seen = [];   // the leak: grows by ~1 KB every 50 requests, forever
+let served = 0;
 
 const server = http.createServer((req, res) => {
   const body = JSON.stringify({ url: req.url, at: Date.now(), headers: req.headers });
-  seen.push({ body, padding: 'x'.repeat(512) });
+  if (++served % 50 === 0) seen.push({ body, padding: 'x'.repeat(512) });
   res.setHeader('content-type', 'application/json');
   res.end(body);
 });
