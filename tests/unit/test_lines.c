@@ -64,13 +64,19 @@ static void common_fields(json_t *v, const char *event, uint32_t isolate, uint64
     assert_int_equal(u(v, "dropped"), dropped);
 }
 
-static struct gcs_record sample_record(enum gcs_event ev)
+static struct gcs_record blank_record(enum gcs_event ev, uint32_t isolate)
 {
     struct gcs_record r;
     memset(&r, 0, sizeof r);
     r.event = ev;
-    r.isolate = 2;
+    r.isolate = isolate;
     r.ts_ms = 1795663240123LL;
+    return r;
+}
+
+static struct gcs_record sample_record(enum gcs_event ev)
+{
+    struct gcs_record r = blank_record(ev, 2);
     r.gc.count[GCS_KIND_SCAVENGE] = 40;
     r.gc.count[GCS_KIND_MINOR_MS] = 1;
     r.gc.count[GCS_KIND_MARK_COMPACT] = 7;
@@ -126,11 +132,7 @@ static void stats_line_has_the_contract_fields(void **state)
 static void before_any_sample_the_statistics_are_null(void **state)
 {
     (void)state;
-    struct gcs_record r;
-    memset(&r, 0, sizeof r);
-    r.event = GCS_EV_TICK;
-    r.isolate = 1;
-    r.ts_ms = 1795663240123LL;
+    struct gcs_record r = blank_record(GCS_EV_TICK, 1);
     r.have_rss = true;
     r.rss_bytes = 50000000;
     json_t *v = format(&r, 0);
@@ -147,11 +149,7 @@ static void before_any_sample_the_statistics_are_null(void **state)
 static void start_line(void **state)
 {
     (void)state;
-    struct gcs_record r;
-    memset(&r, 0, sizeof r);
-    r.event = GCS_EV_START;
-    r.isolate = 1;
-    r.ts_ms = 1795663240123LL;
+    struct gcs_record r = blank_record(GCS_EV_START, 1);
     r.main_thread = true;
     r.v8_isolate = 0x1e6e1de0;
     json_t *v = format(&r, 0);
@@ -188,10 +186,7 @@ static void end_exit_and_error_lines(void **state)
     assert_int_equal(u(v, "rss_peak"), 456);
     json_decref(v);
 
-    memset(&r, 0, sizeof r);
-    r.event = GCS_EV_ERROR;
-    r.isolate = 1;
-    r.ts_ms = 1795663240123LL;
+    r = blank_record(GCS_EV_ERROR, 1);
     snprintf(r.text, sizeof r.text, "GCSTATS_FD=\"x\" is bad");
     v = format(&r, 0);
     common_fields(v, "error", 1, 0);
