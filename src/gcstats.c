@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "hooks.h"
 #include "lines.h"
@@ -27,13 +27,6 @@ static struct gcs_process_info info;
 static char destination[GCS_PATH_MAX + 16];
 static bool running;          /* attached to V8: an exit line is due */
 static bool writer_started;   /* lines may be queued: flush them at exit */
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Resident set size from /proc/self/statm, with plain read(): no stdio,
  * no allocation. */
@@ -65,7 +58,7 @@ static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isol
     struct gcs_snapshot snap;
     memset(r, 0, sizeof *r);
     r->event = ev;
-    r->ts_ms = wall_ms();
+    r->ts_ms = gcs_wall_ms();
     r->isolate = 1;
     if (s != NULL) {
         r->isolate = atomic_load(&s->number);
@@ -104,7 +97,7 @@ static void error_record(struct gcs_record *r, const char *reason)
 {
     memset(r, 0, sizeof *r);
     r->event = GCS_EV_ERROR;
-    r->ts_ms = wall_ms();
+    r->ts_ms = gcs_wall_ms();
     r->isolate = 1;
     snprintf(r->text, sizeof r->text, "%s", reason);
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lines.h"
 #include "output.h"
 #include "registry.h"
@@ -67,20 +68,6 @@ void gcs_hooks_enable(void) { atomic_store(&enabled, true); }
 void gcs_hooks_disable(void) { atomic_store(&enabled, false); }
 bool gcs_hooks_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
 
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The detector runs on the monotonic clock (the wall clock may jump);
  * the lines show wall-clock times. */
 static void publish_verdict(struct gcs_series_verdict *out, const struct gcs_detector *d, int64_t wall_minus_mono)
@@ -103,7 +90,7 @@ static void fill_record(struct gcs_record *r, enum gcs_event ev, const struct gc
     r->text[0] = '\0';
     r->event = ev;
     r->isolate = atomic_load(&s->number);
-    r->ts_ms = wall_ms();
+    r->ts_ms = gcs_wall_ms();
     r->gc = snap->gc;
     r->summary = snap->summary;
     r->verdict = snap->verdict;
@@ -118,10 +105,10 @@ static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
     int kind = gcs_gc_kind_of(gc_type);
     if (kind == GCS_KIND_NONE || atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
         return;
-    uint64_t now = monotonic_ns();
+    uint64_t now = gcs_monotonic_ns();
     s->gc_started_ns[kind] = now;
     s->own.gc.callbacks++;
-    s->own.gc.callback_ns += monotonic_ns() - now;
+    s->own.gc.callback_ns += gcs_monotonic_ns() - now;
 }
 
 static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
@@ -130,7 +117,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     int kind = gcs_gc_kind_of(gc_type);
     if (kind == GCS_KIND_NONE || atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
         return;
-    uint64_t now = monotonic_ns();
+    uint64_t now = gcs_monotonic_ns();
     uint64_t pause = s->gc_started_ns[kind] ? now - s->gc_started_ns[kind] : 0;
     s->gc_started_ns[kind] = 0;
 
@@ -155,7 +142,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
          * the most stable reading a JavaScript program has. */
         own->have_heap = gcs_v8_heap_stats(isolate, &own->heap);
         if (own->have_heap) {
-            int64_t wall = wall_ms();
+            int64_t wall = gcs_wall_ms();
             int64_t mono = (int64_t)(now / 1000000u);
             gcs_windows_add(&s->windows, own->heap.used, wall);
             gcs_windows_summarize(&s->windows, &own->summary);
@@ -185,7 +172,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     /* Counted for the next publication: the cost of this very callback
      * cannot be in the numbers it publishes. */
     own->gc.callbacks++;
-    own->gc.callback_ns += monotonic_ns() - now;
+    own->gc.callback_ns += gcs_monotonic_ns() - now;
 }
 
 /* ---- Attaching --------------------------------------------------------- */
@@ -268,9 +255,7 @@ static void notice_isolate(bool own_thread_safe_point, bool from_node)
     if (isolate == known_isolate && gen == known_generation)
         return;
 
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now_ms = gcs_monotonic_ms();
     struct gcs_isolate *s = gcs_registry_lookup(isolate);
     if (s == NULL)
         s = gcs_registry_claim(isolate, now_ms);

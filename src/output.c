@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "json.h"
 #include "queue.h"
 
@@ -141,13 +142,6 @@ static void emit_now(const struct gcs_record *r)
         atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t timeout_ms)
 {
     struct timespec ts = { (time_t)(timeout_ms / 1000), (long)(timeout_ms % 1000) * 1000000L };
@@ -158,14 +152,14 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     static struct gcs_record rec;
-    int64_t next_tick = tick_interval_ms ? monotonic_ms() + tick_interval_ms : INT64_MAX;
+    int64_t next_tick = tick_interval_ms ? gcs_monotonic_ms() + tick_interval_ms : INT64_MAX;
     for (;;) {
         uint32_t seen = atomic_load(&wake_seq);
         while (gcs_queue_pop(&queue, &rec)) {
             emit_now(&rec);
             atomic_fetch_add(&completed, 1);
         }
-        int64_t now = monotonic_ms();
+        int64_t now = gcs_monotonic_ms();
         if (now >= next_tick) {
             if (tick_fn != NULL)
                 tick_fn(emit_now);
@@ -226,10 +220,10 @@ void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
 {
     if (!atomic_load(&thread_running))
         return;
-    int64_t deadline = monotonic_ms() + timeout_ms;
+    int64_t deadline = gcs_monotonic_ms() + timeout_ms;
     /* A full queue drains as long as the reader reads: give it the time. */
     while (last != NULL && !gcs_queue_push(&queue, last)) {
-        if (monotonic_ms() >= deadline) {
+        if (gcs_monotonic_ms() >= deadline) {
             atomic_fetch_add(&dropped, 1);
             return;
         }
@@ -238,7 +232,7 @@ void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
     uint64_t ticket = last != NULL ? atomic_fetch_add(&submitted, 1) + 1 : atomic_load(&submitted);
     atomic_fetch_add(&wake_seq, 1);
     syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-    while (atomic_load(&completed) < ticket && monotonic_ms() < deadline)
+    while (atomic_load(&completed) < ticket && gcs_monotonic_ms() < deadline)
         sleep_ms(1);
 }
 
