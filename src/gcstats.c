@@ -53,23 +53,14 @@ static bool read_rss(uint64_t *out)
     return true;
 }
 
+/* From another thread than the isolate's: the published snapshot. With
+ * no isolate (the main one never attached), counters stay zero. */
 static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isolate *s)
 {
     struct gcs_snapshot snap;
-    memset(r, 0, sizeof *r);
-    r->event = ev;
-    r->ts_ms = gcs_wall_ms();
-    r->isolate = 1;
-    if (s != NULL) {
-        r->isolate = atomic_load(&s->number);
-        if (gcs_snapshot_read(s, &snap)) {
-            r->gc = snap.gc;
-            r->summary = snap.summary;
-            r->verdict = snap.verdict;
-            r->have_heap = snap.have_heap;
-            r->heap = snap.heap;
-        }
-    }
+    if (s == NULL || !gcs_snapshot_read(s, &snap))
+        memset(&snap, 0, sizeof snap);
+    gcs_snapshot_record(r, ev, s != NULL ? atomic_load(&s->number) : 1, &snap);
     r->have_rss = read_rss(&r->rss_bytes);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)

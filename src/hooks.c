@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -83,21 +82,6 @@ static void publish_verdict(struct gcs_series_verdict *out, const struct gcs_det
 
 /* ---- GC callbacks: on the isolate's thread, inside the GC ------------- */
 
-static void fill_record(struct gcs_record *r, enum gcs_event ev, const struct gcs_isolate *s,
-                        const struct gcs_snapshot *snap)
-{
-    memset(r, 0, offsetof(struct gcs_record, text));
-    r->text[0] = '\0';
-    r->event = ev;
-    r->isolate = atomic_load(&s->number);
-    r->ts_ms = gcs_wall_ms();
-    r->gc = snap->gc;
-    r->summary = snap->summary;
-    r->verdict = snap->verdict;
-    r->have_heap = snap->have_heap;
-    r->heap = snap->heap;
-}
-
 static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
 {
     (void)flags;
@@ -157,14 +141,15 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
 
     if (full && own->have_heap) {
         struct gcs_record r;
-        fill_record(&r, GCS_EV_STATS, s, own);
+        gcs_snapshot_record(&r, GCS_EV_STATS, atomic_load(&s->number), own);
         r.pause_ns = pause;
         r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
         gcs_output_submit(&r);
         for (int m = 0; m < GCS_MEM_COUNT; m++) {
             if (events[m] == GCS_DETECT_NONE)
                 continue;
-            fill_record(&r, events[m] == GCS_DETECT_LEAK ? GCS_EV_LEAK : GCS_EV_LEAK_END, s, own);
+            enum gcs_event ev = events[m] == GCS_DETECT_LEAK ? GCS_EV_LEAK : GCS_EV_LEAK_END;
+            gcs_snapshot_record(&r, ev, atomic_load(&s->number), own);
             r.memory = (enum gcs_memory)m;
             gcs_output_submit(&r);
         }
@@ -204,7 +189,7 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     gcs_registry_finish_attach(s, number);
 
     struct gcs_record r;
-    fill_record(&r, GCS_EV_START, s, &s->own);
+    gcs_snapshot_record(&r, GCS_EV_START, atomic_load(&s->number), &s->own);
     r.main_thread = main_thread;
     r.v8_isolate = (uint64_t)(uintptr_t)isolate;
     gcs_output_submit(&r);
@@ -227,7 +212,7 @@ static void on_thread_exit(void *data)
         return;
     if (gcs_hooks_enabled()) {
         struct gcs_record r;
-        fill_record(&r, GCS_EV_END, s, &s->own);
+        gcs_snapshot_record(&r, GCS_EV_END, atomic_load(&s->number), &s->own);
         gcs_output_submit(&r);
     }
     gcs_registry_release(s);

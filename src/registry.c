@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "clock.h"
+
 static struct gcs_isolate slots[GCS_MAX_ISOLATES];
 static _Atomic int claim_lock;
 static _Atomic uint64_t generation;
@@ -84,6 +86,20 @@ void gcs_snapshot_publish(struct gcs_isolate *s)
     atomic_thread_fence(memory_order_release);
     memcpy(&s->published, &s->own, sizeof s->own);
     atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
+}
+
+void gcs_snapshot_record(struct gcs_record *r, enum gcs_event ev, uint32_t isolate,
+                         const struct gcs_snapshot *snap)
+{
+    memset(r, 0, sizeof *r);
+    r->event = ev;
+    r->isolate = isolate;
+    r->ts_ms = gcs_wall_ms();
+    r->gc = snap->gc;
+    r->summary = snap->summary;
+    r->verdict = snap->verdict;
+    r->have_heap = snap->have_heap;
+    r->heap = snap->heap;
 }
 
 bool gcs_snapshot_read(struct gcs_isolate *s, struct gcs_snapshot *out)

@@ -66,6 +66,11 @@ void gcs_registry_release(struct gcs_isolate *s);
 uint64_t gcs_registry_generation(void);
 
 void gcs_snapshot_publish(struct gcs_isolate *s);
+/* A record of event ev for isolate number `isolate`, stamped now,
+ * carrying snap's counters, statistics, verdict and heap; every other
+ * field zero. */
+void gcs_snapshot_record(struct gcs_record *r, enum gcs_event ev, uint32_t isolate,
+                         const struct gcs_snapshot *snap);
 /* False if the writer kept it busy; then *out is not usable. */
 bool gcs_snapshot_read(struct gcs_isolate *s, struct gcs_snapshot *out);
 
