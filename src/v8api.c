@@ -12,7 +12,6 @@ typedef const char *(*get_version_fn)(void);
 typedef void *(*try_get_current_fn)(void);
 typedef void (*request_interrupt_fn)(void *isolate, gcs_interrupt_callback cb, void *data);
 typedef void (*add_gc_callback_fn)(void *isolate, gcs_gc_callback cb, void *data, int gc_type);
-typedef void (*remove_gc_callback_fn)(void *isolate, gcs_gc_callback cb, void *data);
 typedef void (*get_heap_statistics_fn)(void *isolate, void *stats);
 typedef void (*heap_statistics_ctor_fn)(void *stats);
 
@@ -21,7 +20,6 @@ static struct {
     try_get_current_fn try_get_current;
     request_interrupt_fn request_interrupt;
     add_gc_callback_fn add_prologue, add_epilogue;
-    remove_gc_callback_fn remove_prologue, remove_epilogue;
     get_heap_statistics_fn get_heap_statistics;
     heap_statistics_ctor_fn heap_statistics_ctor;
     const _Atomic unsigned char *isolate_key_created;  /* V8 10 only; NULL elsewhere */
@@ -38,8 +36,6 @@ static const struct {
     { "_ZN2v87Isolate16RequestInterruptEPFvPS0_PvES2_", (void **)&fn.request_interrupt },
     { "_ZN2v87Isolate21AddGCPrologueCallback" GC_CALLBACK_SIG "S4_S2_", (void **)&fn.add_prologue },
     { "_ZN2v87Isolate21AddGCEpilogueCallback" GC_CALLBACK_SIG "S4_S2_", (void **)&fn.add_epilogue },
-    { "_ZN2v87Isolate24RemoveGCPrologueCallback" GC_CALLBACK_SIG "S4_", (void **)&fn.remove_prologue },
-    { "_ZN2v87Isolate24RemoveGCEpilogueCallback" GC_CALLBACK_SIG "S4_", (void **)&fn.remove_epilogue },
     { "_ZN2v87Isolate17GetHeapStatisticsEPNS_14HeapStatisticsE", (void **)&fn.get_heap_statistics },
     { "_ZN2v814HeapStatisticsC1Ev", (void **)&fn.heap_statistics_ctor },
 };
@@ -125,12 +121,6 @@ void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_cal
 {
     fn.add_prologue(isolate, prologue, data, GCS_GC_ALL);
     fn.add_epilogue(isolate, epilogue, data, GCS_GC_ALL);
-}
-
-void gcs_v8_remove_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data)
-{
-    fn.remove_prologue(isolate, prologue, data);
-    fn.remove_epilogue(isolate, epilogue, data);
 }
 
 bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out)

@@ -39,7 +39,6 @@ bool gcs_v8_current_isolate_ready(void);
 void *gcs_v8_try_get_current(void);
 void gcs_v8_request_interrupt(void *isolate, gcs_interrupt_callback cb, void *data);
 void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data);
-void gcs_v8_remove_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data);
 bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out);
 
 /* Reads node's own version out of node::per_process::metadata, once node's
