@@ -18,7 +18,11 @@ test('150 Workers in sequence', async () => {
   assert.equal(ends.length, N);
   assert.deepEqual(starts.map((l) => l.isolate), [...Array(N).keys()].map((i) => i + 2));
   assert.deepEqual(ends.map((l) => l.isolate), starts.map((l) => l.isolate));
-  for (const end of ends) assert.ok(end.num_inc_gc >= 0 && end.gc.scavenge.count >= 0);
+  for (const end of ends) {
+    assert.ok(Number.isInteger(end.num_full_gc) && Number.isInteger(end.num_inc_gc), JSON.stringify(end));
+    assert.ok(Number.isInteger(end.gc.scavenge.count) && end.self.callbacks >= 0);
+    assert.equal(typeof end.verdict.state, 'string');
+  }
   // Each Worker ends before the next starts: its end line comes before the next start.
   const order = res.lines.filter((l) => l.event === 'end' || (l.event === 'start' && l.thread === 'worker')).map((l) => `${l.event}:${l.isolate}`);
   for (let i = 0; i < N; i++) {
