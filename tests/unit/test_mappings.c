@@ -1,0 +1,316 @@
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mappings.h"
+
+#define PAGE 4096u
+#define BASE ((uintptr_t)0x7f0000000000u)
+
+static struct gcs_mappings book;   /* 3 MB: not on the stack */
+
+static uintptr_t at(unsigned page) { return BASE + (uintptr_t)page * PAGE; }
+
+static void empty_book_has_nothing(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    struct gcs_map_node n;
+    assert_false(gcs_mappings_find(&book, at(0), &n));
+    assert_int_equal(book.total.reserved, 0);
+    gcs_mappings_unmap(&book, at(0), 10 * PAGE);   /* unknown: no effect */
+    gcs_mappings_protect(&book, at(0), 10 * PAGE, true);
+    assert_int_equal(book.total.reserved, 0);
+    assert_int_equal(book.intervals, 0);
+}
+
+/* V8's page on Node 18-22: 520,192 bytes PROT_NONE, trimmed by two
+ * munmaps to an aligned 256 KiB page, committed with mprotect. */
+static void v8_page_pattern(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    uintptr_t raw = at(3);
+    uintptr_t len = 520192;
+    gcs_mappings_map(&book, raw, len, false, 7, 2);
+    assert_int_equal(book.total.reserved, 520192);
+    assert_int_equal(book.total.committed, 0);
+    uintptr_t aligned = at(64);   /* 256 KiB aligned relative to BASE */
+    gcs_mappings_unmap(&book, raw, aligned - raw);
+    gcs_mappings_unmap(&book, aligned + 262144, raw + len - (aligned + 262144));
+    assert_int_equal(book.total.reserved, 262144);
+    assert_int_equal(book.intervals, 1);
+    gcs_mappings_protect(&book, aligned, 262144, true);
+    assert_int_equal(book.total.committed, 262144);
+    assert_int_equal(book.owner[2].committed, 262144);
+    assert_int_equal(book.site[7].committed, 262144);
+    assert_int_equal(book.owner[2].peak_reserved, 520192);
+    gcs_mappings_unmap(&book, aligned, 262144);
+    assert_int_equal(book.total.reserved, 0);
+    assert_int_equal(book.total.committed, 0);
+    assert_int_equal(book.total.peak_committed, 262144);
+    assert_int_equal(book.intervals, 0);
+}
+
+/* Commits and decommits inside one reservation must not fragment it. */
+static void reservation_does_not_fragment(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    gcs_mappings_map(&book, at(0), 4096 * PAGE, false, 1, 1);
+    for (unsigned i = 0; i < 4096; i += 2)
+        gcs_mappings_protect(&book, at(i), PAGE, true);
+    assert_int_equal(book.total.committed, 2048 * PAGE);
+    assert_int_equal(book.intervals, 4096);
+    for (unsigned i = 0; i < 4096; i += 2)
+        gcs_mappings_protect(&book, at(i), PAGE, false);
+    assert_int_equal(book.total.committed, 0);
+    assert_int_equal(book.intervals, 1);
+    assert_int_equal(book.total.peak_committed, 2048 * PAGE);
+}
+
+static void remap_moves_and_keeps_attributes(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    gcs_mappings_map(&book, at(0), 4 * PAGE, true, 5, 3);
+    gcs_mappings_remap(&book, at(0), 4 * PAGE, at(100), 8 * PAGE, false);
+    struct gcs_map_node n;
+    assert_false(gcs_mappings_find(&book, at(0), &n));
+    assert_true(gcs_mappings_find(&book, at(107), &n));
+    assert_int_equal(n.site, 5);
+    assert_int_equal(n.owner, 3);
+    assert_int_equal(book.owner[3].committed, 8 * PAGE);
+    /* MREMAP_DONTUNMAP keeps the old range. */
+    gcs_mappings_remap(&book, at(100), 8 * PAGE, at(200), 8 * PAGE, true);
+    assert_int_equal(book.owner[3].committed, 16 * PAGE);
+    /* Growing in place. */
+    gcs_mappings_remap(&book, at(200), 8 * PAGE, at(200), 10 * PAGE, false);
+    assert_int_equal(book.owner[3].committed, 18 * PAGE);
+    /* An unknown mapping moved over known pages: they are gone. */
+    gcs_mappings_remap(&book, at(500), PAGE, at(100), 2 * PAGE, false);
+    assert_int_equal(book.owner[3].committed, 16 * PAGE);
+}
+
+static void owners_move_between_totals(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    gcs_mappings_map(&book, at(0), 10 * PAGE, true, 4, 0);
+    gcs_mappings_map(&book, at(20), 10 * PAGE, false, 4, 0);
+    gcs_mappings_map(&book, at(40), 10 * PAGE, true, 6, 0);
+    gcs_mappings_set_owner_in(&book, at(5), 20 * PAGE, 1);   /* a code range */
+    assert_int_equal(book.owner[1].reserved, 10 * PAGE);   /* at(5..10) and at(20..25) */
+    assert_int_equal(book.owner[1].committed, 5 * PAGE);
+    gcs_mappings_reassign_site(&book, 4, 0, 2);
+    assert_int_equal(book.owner[2].reserved, 10 * PAGE);   /* at(0..5) and at(25..30) */
+    assert_int_equal(book.owner[0].reserved, 10 * PAGE);   /* site 6 untouched */
+    assert_int_equal(book.owner[1].reserved, 10 * PAGE);   /* owner 1 was not "from" */
+    assert_int_equal(book.total.reserved, 30 * PAGE);
+}
+
+static void wrapping_range_is_clamped(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    uintptr_t top = UINTPTR_MAX - 4 * PAGE + 1;
+    gcs_mappings_map(&book, top, 4 * PAGE, true, 1, 1);
+    gcs_mappings_unmap(&book, top + PAGE, 16 * PAGE);   /* wraps */
+    assert_int_equal(book.total.reserved, PAGE);
+}
+
+/* A full book stops changing and keeps its totals consistent. */
+static void full_book_stays_consistent(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    unsigned i;
+    for (i = 0; i < GCS_MAP_NODES + 10; i++)
+        gcs_mappings_map(&book, at(2 * i), PAGE, (i & 1) != 0, i % GCS_SITES, i % GCS_OWNERS);
+    assert_true(book.full);
+    assert_int_equal(book.intervals, GCS_MAP_NODES - 1);
+    assert_int_equal(book.total.reserved, (uint64_t)(GCS_MAP_NODES - 1) * PAGE);
+    uint64_t sum = 0;
+    for (unsigned o = 0; o < GCS_OWNERS; o++)
+        sum += book.owner[o].reserved;
+    assert_int_equal(sum, book.total.reserved);
+}
+
+/* ---- Against a model: one cell per page ---------------------------------- */
+
+#define MODEL_PAGES 96
+
+struct cell { bool mapped, accessible; unsigned site, owner; };
+
+struct model {
+    struct cell c[MODEL_PAGES];
+    struct gcs_usage owner[GCS_OWNERS], site[GCS_SITES], total;
+};
+
+static void model_totals(struct model *md)
+{
+    struct gcs_usage o[GCS_OWNERS] = { 0 }, t = { 0 };
+    static struct gcs_usage s[GCS_SITES];
+    memset(s, 0, sizeof s);
+    for (int p = 0; p < MODEL_PAGES; p++) {
+        const struct cell *c = &md->c[p];
+        if (!c->mapped)
+            continue;
+        o[c->owner].reserved += PAGE;
+        s[c->site].reserved += PAGE;
+        t.reserved += PAGE;
+        if (c->accessible) {
+            o[c->owner].committed += PAGE;
+            s[c->site].committed += PAGE;
+            t.committed += PAGE;
+        }
+    }
+#define KEEP(dst, src)                                                                     \
+    do {                                                                                    \
+        (dst).reserved = (src).reserved;                                                    \
+        (dst).committed = (src).committed;                                                  \
+        if ((dst).reserved > (dst).peak_reserved) (dst).peak_reserved = (dst).reserved;     \
+        if ((dst).committed > (dst).peak_committed) (dst).peak_committed = (dst).committed; \
+    } while (0)
+    for (int i = 0; i < GCS_OWNERS; i++)
+        KEEP(md->owner[i], o[i]);
+    for (int i = 0; i < GCS_SITES; i++)
+        KEEP(md->site[i], s[i]);
+    KEEP(md->total, t);
+#undef KEEP
+}
+
+static void check_usage(const struct gcs_usage *a, const struct gcs_usage *b)
+{
+    assert_int_equal(a->reserved, b->reserved);
+    assert_int_equal(a->committed, b->committed);
+    assert_int_equal(a->peak_reserved, b->peak_reserved);
+    assert_int_equal(a->peak_committed, b->peak_committed);
+}
+
+/* In order, disjoint, heap-ordered; returns the count. */
+static uint64_t check_tree(uint32_t t, uintptr_t *last_end)
+{
+    if (t == 0)
+        return 0;
+    const struct gcs_map_node *n = &book.nodes[t];
+    if (n->left)
+        assert_true(book.nodes[n->left].priority <= n->priority);
+    if (n->right)
+        assert_true(book.nodes[n->right].priority <= n->priority);
+    uint64_t count = check_tree(n->left, last_end);
+    assert_true(n->start >= *last_end);
+    assert_true(n->end > n->start);
+    *last_end = n->end;
+    return count + 1 + check_tree(n->right, last_end);
+}
+
+static void check_against(const struct model *md)
+{
+    for (int p = 0; p < MODEL_PAGES; p++) {
+        struct gcs_map_node n;
+        bool found = gcs_mappings_find(&book, at((unsigned)p), &n);
+        assert_int_equal(found, md->c[p].mapped);
+        if (found) {
+            assert_int_equal(n.accessible, md->c[p].accessible);
+            assert_int_equal(n.site, md->c[p].site);
+            assert_int_equal(n.owner, md->c[p].owner);
+        }
+    }
+    for (int i = 0; i < GCS_OWNERS; i++)
+        check_usage(&book.owner[i], &md->owner[i]);
+    for (int i = 0; i < 8; i++)
+        check_usage(&book.site[i], &md->site[i]);
+    check_usage(&book.total, &md->total);
+    uintptr_t last_end = 0;
+    assert_int_equal(check_tree(book.root, &last_end), book.intervals);
+}
+
+static void random_operations_match_the_model(void **state)
+{
+    (void)state;
+    static struct model md;
+    memset(&md, 0, sizeof md);
+    gcs_mappings_init(&book);
+    srand(12345);
+    for (int step = 0; step < 200000; step++) {
+        unsigned a = (unsigned)rand() % MODEL_PAGES;
+        unsigned n = 1 + (unsigned)rand() % 12;
+        if (a + n > MODEL_PAGES)
+            n = MODEL_PAGES - a;
+        bool acc = rand() & 1;
+        unsigned site = (unsigned)rand() % 8, owner = (unsigned)rand() % 5;
+        switch (rand() % 6) {
+        case 0:
+        case 1:
+            gcs_mappings_map(&book, at(a), n * PAGE, acc, site, owner);
+            for (unsigned p = a; p < a + n; p++)
+                md.c[p] = (struct cell){ true, acc, site, owner };
+            break;
+        case 2:
+            gcs_mappings_unmap(&book, at(a), n * PAGE);
+            for (unsigned p = a; p < a + n; p++)
+                md.c[p].mapped = false;
+            break;
+        case 3:
+            gcs_mappings_protect(&book, at(a), n * PAGE, acc);
+            for (unsigned p = a; p < a + n; p++)
+                if (md.c[p].mapped)
+                    md.c[p].accessible = acc;
+            break;
+        case 4: {
+            unsigned b = (unsigned)rand() % MODEL_PAGES;
+            unsigned m = 1 + (unsigned)rand() % 12;
+            if (b + m > MODEL_PAGES)
+                m = MODEL_PAGES - b;
+            bool keep = rand() % 4 == 0;
+            struct cell was = md.c[a];
+            gcs_mappings_remap(&book, at(a), n * PAGE, at(b), m * PAGE, keep);
+            if (!keep)
+                for (unsigned p = a; p < a + n; p++)
+                    md.c[p].mapped = false;
+            for (unsigned p = b; p < b + m; p++) {
+                if (was.mapped)
+                    md.c[p] = was;
+                else
+                    md.c[p].mapped = false;
+            }
+            break;
+        }
+        case 5:
+            if (rand() & 1) {
+                gcs_mappings_set_owner_in(&book, at(a), n * PAGE, owner);
+                for (unsigned p = a; p < a + n; p++)
+                    if (md.c[p].mapped)
+                        md.c[p].owner = owner;
+            } else {
+                unsigned from = (unsigned)rand() % 5;
+                gcs_mappings_reassign_site(&book, site, from, owner);
+                for (unsigned p = 0; p < MODEL_PAGES; p++)
+                    if (md.c[p].mapped && md.c[p].site == site && md.c[p].owner == from)
+                        md.c[p].owner = owner;
+            }
+            break;
+        }
+        model_totals(&md);
+        if (step % 7 == 0 || step > 199000)
+            check_against(&md);
+    }
+    assert_false(book.full);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(empty_book_has_nothing),
+        cmocka_unit_test(v8_page_pattern),
+        cmocka_unit_test(reservation_does_not_fragment),
+        cmocka_unit_test(remap_moves_and_keeps_attributes),
+        cmocka_unit_test(owners_move_between_totals),
+        cmocka_unit_test(wrapping_range_is_clamped),
+        cmocka_unit_test(full_book_stays_consistent),
+        cmocka_unit_test(random_operations_match_the_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
