@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,10 +20,15 @@
 
 #include "clock.h"
 #include "lines.h"
+#include "memmap.h"
 #include "output.h"
 #include "registry.h"
 #include "v8api.h"
 #include "window.h"
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
 
 #define EXPORT __attribute__((visibility("default")))
 #define TLS __thread __attribute__((tls_model("initial-exec")))
@@ -34,6 +40,8 @@
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static void *(*real_mmap64)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
+static void *(*real_mremap)(void *, size_t, size_t, int, ...);
+static int (*real_mprotect)(void *, size_t, int);
 static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
 static int (*real_epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
 static int (*real_epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *, const sigset_t *);
@@ -54,6 +62,8 @@ void gcs_hooks_resolve(void)
     real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
     real_mmap64 = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap64");
     real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    real_mremap = (void *(*)(void *, size_t, size_t, int, ...))dlsym(RTLD_NEXT, "mremap");
+    real_mprotect = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "mprotect");
     real_epoll_wait = (int (*)(int, struct epoll_event *, int, int))dlsym(RTLD_NEXT, "epoll_wait");
     real_epoll_pwait = (int (*)(int, struct epoll_event *, int, int, const sigset_t *))
         dlsym(RTLD_NEXT, "epoll_pwait");
@@ -66,6 +76,7 @@ void gcs_hooks_set_detect_config(const struct gcs_detect_config *c) { detect_con
 void gcs_hooks_enable(void) { atomic_store(&enabled, true); }
 void gcs_hooks_disable(void) { atomic_store(&enabled, false); }
 bool gcs_hooks_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
+void gcs_hooks_quiet_thread(void) { in_hook = true; }
 
 /* The detector runs on the monotonic clock (the wall clock may jump);
  * the lines show wall-clock times. */
@@ -119,7 +130,8 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     }
 
     bool full = kind == GCS_KIND_MARK_COMPACT;
-    enum gcs_detect_event events[GCS_MEM_COUNT] = { GCS_DETECT_NONE, GCS_DETECT_NONE };
+    enum gcs_detect_event events[GCS_MEM_COUNT] = { GCS_DETECT_NONE };
+    unsigned grown_owner = 0;
     if (full) {
         s->incremental_cycle_open = false;
         /* Right after a mark-compact the heap holds only what is live:
@@ -130,11 +142,20 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             int64_t mono = (int64_t)(now / 1000000u);
             gcs_windows_add(&s->windows, own->heap.used, wall);
             gcs_windows_summarize(&s->windows, &own->summary);
-            const uint64_t series[GCS_MEM_COUNT] = { own->heap.used, own->heap.external };
+            /* Mapped memory is the process's, not the isolate's: the
+             * main isolate judges it. */
+            bool judge_mapped = atomic_load(&s->number) == 1 && gcs_memmap_enabled();
+            const uint64_t series[GCS_MEM_COUNT] = {
+                own->heap.used, own->heap.external, judge_mapped ? gcs_memmap_sample_outside(mono) : 0,
+            };
             for (int m = 0; m < GCS_MEM_COUNT; m++) {
+                if (m == GCS_MEM_MAPPED && !judge_mapped)
+                    continue;
                 events[m] = gcs_detector_add(&s->detectors[m], &detect_config, mono, series[m]);
                 publish_verdict(&own->verdict.series[m], &s->detectors[m], wall - mono);
             }
+            if (events[GCS_MEM_MAPPED] == GCS_DETECT_LEAK)
+                grown_owner = gcs_memmap_grown_owner(s->detectors[GCS_MEM_MAPPED].last.from_ms);
         }
     }
     gcs_snapshot_publish(s);
@@ -151,6 +172,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             enum gcs_event ev = events[m] == GCS_DETECT_LEAK ? GCS_EV_LEAK : GCS_EV_LEAK_END;
             gcs_snapshot_record(&r, ev, atomic_load(&s->number), own);
             r.memory = (enum gcs_memory)m;
+            r.mapped_owner = grown_owner;
             gcs_output_submit(&r);
         }
     }
@@ -184,6 +206,10 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     if (!atomic_exchange(&node_version_read, true))
         gcs_v8_read_node_version();
     gcs_v8_add_gc_callbacks(isolate, on_gc_prologue, on_gc_epilogue, s);
+    uintptr_t code_start;
+    size_t code_len;
+    if (gcs_v8_code_range(isolate, &code_start, &code_len))
+        gcs_memmap_add_code_range(s, code_start, code_len);
     if (thread_key_ok && !main_thread)
         pthread_setspecific(thread_key, s);
     gcs_registry_finish_attach(s, number);
@@ -215,6 +241,7 @@ static void on_thread_exit(void *data)
         gcs_snapshot_record(&r, GCS_EV_END, atomic_load(&s->number), &s->own);
         gcs_output_submit(&r);
     }
+    gcs_memmap_remove_code_range(s);
     gcs_registry_release(s);
 }
 
@@ -275,10 +302,25 @@ static void after_call(bool own_thread_safe_point, const void *caller)
     in_hook = false;
 }
 
+/* The accounting runs under the re-entry guard: libunwind, the loader or a
+ * signal handler mapping memory meanwhile is forwarded, not counted. */
+#define ACCOUNT(call)                                   \
+    do {                                                \
+        if (!in_hook && gcs_memmap_enabled()) {         \
+            in_hook = true;                             \
+            int saved_errno = errno;                    \
+            call;                                       \
+            errno = saved_errno;                        \
+            in_hook = false;                            \
+        }                                               \
+    } while (0)
+
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     void *p = real_mmap ? real_mmap(addr, len, prot, flags, fd, off)
                         : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED)
+        ACCOUNT(gcs_memmap_on_map((uintptr_t)p, len, prot, __builtin_return_address(0)));
     after_call(false, __builtin_return_address(0));
     return p;
 }
@@ -287,6 +329,8 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t o
 {
     void *p = real_mmap64 ? real_mmap64(addr, len, prot, flags, fd, off)
                           : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED)
+        ACCOUNT(gcs_memmap_on_map((uintptr_t)p, len, prot, __builtin_return_address(0)));
     after_call(false, __builtin_return_address(0));
     return p;
 }
@@ -294,7 +338,34 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t o
 EXPORT int munmap(void *addr, size_t len)
 {
     int r = real_munmap ? real_munmap(addr, len) : (int)syscall(SYS_munmap, addr, len);
+    if (r == 0)
+        ACCOUNT(gcs_memmap_on_unmap((uintptr_t)addr, len));
     after_call(false, __builtin_return_address(0));
+    return r;
+}
+
+EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len, int flags, ...)
+{
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        new_addr = va_arg(ap, void *);
+        va_end(ap);
+    }
+    void *p = real_mremap ? real_mremap(old_addr, old_len, new_len, flags, new_addr)
+                          : (void *)syscall(SYS_mremap, old_addr, old_len, new_len, flags, new_addr);
+    if (p != MAP_FAILED)
+        ACCOUNT(gcs_memmap_on_remap((uintptr_t)old_addr, old_len, (uintptr_t)p, new_len,
+                                    (flags & MREMAP_DONTUNMAP) != 0));
+    return p;
+}
+
+EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+    int r = real_mprotect ? real_mprotect(addr, len, prot) : (int)syscall(SYS_mprotect, addr, len, prot);
+    if (r == 0)
+        ACCOUNT(gcs_memmap_on_protect((uintptr_t)addr, len, prot));
     return r;
 }
 

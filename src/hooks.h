@@ -17,6 +17,8 @@ void gcs_hooks_resolve(void);
 void gcs_hooks_enable(void);
 void gcs_hooks_disable(void);
 bool gcs_hooks_enabled(void);
+/* This thread's own calls are forwarded, never counted (gcstats' writer). */
+void gcs_hooks_quiet_thread(void);
 
 struct gcs_detect_config;
 /* The leak detector's settings (constructor, before enable). */

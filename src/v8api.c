@@ -14,6 +14,7 @@ typedef void (*request_interrupt_fn)(void *isolate, gcs_interrupt_callback cb, v
 typedef void (*add_gc_callback_fn)(void *isolate, gcs_gc_callback cb, void *data, int gc_type);
 typedef void (*get_heap_statistics_fn)(void *isolate, void *stats);
 typedef void (*heap_statistics_ctor_fn)(void *stats);
+typedef void (*get_code_range_fn)(void *isolate, void **start, size_t *length);
 
 static struct {
     get_version_fn get_version;
@@ -23,6 +24,7 @@ static struct {
     get_heap_statistics_fn get_heap_statistics;
     heap_statistics_ctor_fn heap_statistics_ctor;
     const _Atomic unsigned char *isolate_key_created;  /* V8 10 only; NULL elsewhere */
+    get_code_range_fn get_code_range;                  /* optional */
 } fn;
 
 #define GC_CALLBACK_SIG "EPFvPS0_NS_6GCTypeENS_15GCCallbackFlagsEPvE"
@@ -89,6 +91,7 @@ bool gcs_v8_bind(const char **missing)
         *required[i].slot = found[i];
     dl_iterate_phdr(find_object_range, (void *)(uintptr_t)fn.get_version);
     fn.isolate_key_created = dlsym(RTLD_DEFAULT, "_ZN2v88internal7Isolate20isolate_key_created_E");
+    fn.get_code_range = (get_code_range_fn)dlsym(RTLD_DEFAULT, "_ZN2v87Isolate12GetCodeRangeEPPvPm");
 
     gcs_v8.version = fn.get_version();
     if (!gcs_parse_v8_version(gcs_v8.version, &gcs_v8.v))
@@ -121,6 +124,18 @@ void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_cal
 {
     fn.add_prologue(isolate, prologue, data, GCS_GC_ALL);
     fn.add_epilogue(isolate, epilogue, data, GCS_GC_ALL);
+}
+
+bool gcs_v8_code_range(void *isolate, uintptr_t *start, size_t *length)
+{
+    if (fn.get_code_range == NULL)
+        return false;
+    void *p = NULL;
+    size_t n = 0;
+    fn.get_code_range(isolate, &p, &n);
+    *start = (uintptr_t)p;
+    *length = n;
+    return p != NULL && n > 0;
 }
 
 bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out)

@@ -9,6 +9,8 @@
 #define GCSTATS_V8API_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "v8layout.h"
 
@@ -40,6 +42,10 @@ void *gcs_v8_try_get_current(void);
 void gcs_v8_request_interrupt(void *isolate, gcs_interrupt_callback cb, void *data);
 void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data);
 bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out);
+/* Isolate::GetCodeRange: where this isolate's generated code lives (a
+ * reservation V8 made at start-up). False if there is none or the symbol
+ * is missing. On the isolate's own thread. */
+bool gcs_v8_code_range(void *isolate, uintptr_t *start, size_t *length);
 
 /* Reads node's own version out of node::per_process::metadata, once node's
  * static constructors have run. Leaves node_version empty if it cannot be

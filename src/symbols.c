@@ -1,0 +1,224 @@
+#include "symbols.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sites.h"
+
+struct object_of {
+    uintptr_t addr;
+    bool found;
+    uintptr_t bias;
+    const char *name;   /* the loader's string: "" for the main program */
+};
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct object_of *o = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (o->addr >= start && o->addr < start + ph->p_memsz) {
+            o->found = true;
+            o->bias = info->dlpi_addr;
+            o->name = info->dlpi_name ? info->dlpi_name : "";
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+/* "ns::Class::f(int, char)" -> "ns::Class::f": the arguments make lines
+ * long and say little. */
+static void drop_arguments(char *s)
+{
+    int depth = 0;
+    for (char *p = s; *p; p++) {
+        if (*p == '<')
+            depth++;
+        else if (*p == '>' && depth > 0)
+            depth--;
+        else if (*p == '(' && depth == 0 && p != s) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+static void set_function(struct gcs_symbol_query *q, const char *name, demangle_fn demangle)
+{
+    copy_trunc(q->raw, sizeof q->raw, name);
+    if (demangle != NULL && name[0] == '_' && name[1] == 'Z') {
+        int status = -1;
+        char *d = demangle(name, NULL, NULL, &status);
+        if (d != NULL && status == 0) {
+            drop_arguments(d);
+            copy_trunc(q->function, sizeof q->function, d);
+        }
+        free(d);
+        if (status == 0)
+            return;
+    }
+    copy_trunc(q->function, sizeof q->function, name);
+}
+
+struct pending {
+    struct gcs_symbol_query *q;
+    uintptr_t bias;
+};
+
+static int by_addr(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct pending *)a)->q->addr, y = ((const struct pending *)b)->q->addr;
+    return x < y ? -1 : x > y;
+}
+
+/* Scans one object's symbol table for the queries in p[0..n), sorted by address. */
+static void scan_object(const char *path, struct pending *p, size_t n, demangle_fn demangle)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(ElfW(Ehdr))) {
+        close(fd);
+        return;
+    }
+    size_t size = (size_t)st.st_size;
+    const unsigned char *file = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (file == MAP_FAILED)
+        return;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)file;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff > size ||
+        (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum) {
+        munmap((void *)file, size);
+        return;
+    }
+    const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(file + eh->e_shoff);
+    const ElfW(Shdr) *symtab = NULL;
+    for (int i = 0; i < eh->e_shnum; i++)
+        if (sh[i].sh_type == SHT_SYMTAB)
+            symtab = &sh[i];
+    if (symtab == NULL)
+        for (int i = 0; i < eh->e_shnum; i++)
+            if (sh[i].sh_type == SHT_DYNSYM)
+                symtab = &sh[i];
+    if (symtab == NULL || symtab->sh_link >= eh->e_shnum || symtab->sh_offset > size ||
+        symtab->sh_size > size - symtab->sh_offset) {
+        munmap((void *)file, size);
+        return;
+    }
+    const ElfW(Shdr) *strtab = &sh[symtab->sh_link];
+    if (strtab->sh_offset > size || strtab->sh_size > size - strtab->sh_offset) {
+        munmap((void *)file, size);
+        return;
+    }
+    const char *strings = (const char *)file + strtab->sh_offset;
+    const ElfW(Sym) *syms = (const ElfW(Sym) *)(file + symtab->sh_offset);
+    size_t nsyms = symtab->sh_size / sizeof(ElfW(Sym));
+    uintptr_t bias = p[0].bias;
+    for (size_t s = 0; s < nsyms; s++) {
+        const ElfW(Sym) *sym = &syms[s];
+        int type = ELF64_ST_TYPE(sym->st_info);
+        if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym->st_size == 0 ||
+            sym->st_shndx == SHN_UNDEF || sym->st_name >= strtab->sh_size)
+            continue;
+        uintptr_t lo = bias + sym->st_value, hi = lo + sym->st_size;
+        /* First query at or above lo. */
+        size_t a = 0, b = n;
+        while (a < b) {
+            size_t mid = (a + b) / 2;
+            if (p[mid].q->addr < lo)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        for (; a < n && p[a].q->addr < hi; a++) {
+            struct gcs_symbol_query *q = p[a].q;
+            /* Prefer a global name over a local alias of the same code. */
+            if (q->raw[0] != '\0' && ELF64_ST_BIND(sym->st_info) == STB_LOCAL)
+                continue;
+            const char *name = strings + sym->st_name;
+            if (memchr(name, '\0', strtab->sh_size - sym->st_name) == NULL)
+                continue;
+            set_function(q, name, demangle);
+            q->offset = q->addr - lo;
+        }
+    }
+    munmap((void *)file, size);
+}
+
+void gcs_symbolize(struct gcs_symbol_query *q, size_t n)
+{
+    demangle_fn demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    struct pending *p = calloc(n ? n : 1, sizeof *p);
+    const char **paths = calloc(n ? n : 1, sizeof *paths);
+    if (p == NULL || paths == NULL) {
+        free(p);
+        free(paths);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        q[i].raw[0] = q[i].function[0] = q[i].object[0] = '\0';
+        q[i].offset = 0;
+        struct object_of o = { q[i].addr, false, 0, NULL };
+        dl_iterate_phdr(find_object, &o);
+        p[i].q = &q[i];
+        if (!o.found)
+            continue;
+        bool main_program = o.name[0] == '\0';
+        copy_trunc(q[i].object, sizeof q[i].object,
+                   main_program ? program_invocation_short_name : gcs_basename(o.name));
+        q[i].offset = q[i].addr - o.bias;
+        p[i].bias = o.bias;
+        paths[i] = main_program ? "/proc/self/exe" : o.name;
+    }
+    /* One scan per object: group the queries by object (same bias and path). */
+    bool *done = calloc(n ? n : 1, sizeof *done);
+    struct pending *group = calloc(n ? n : 1, sizeof *group);
+    if (done != NULL && group != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            if (done[i] || paths[i] == NULL)
+                continue;
+            size_t g = 0;
+            for (size_t j = i; j < n; j++) {
+                if (!done[j] && paths[j] != NULL && p[j].bias == p[i].bias &&
+                    strcmp(paths[j], paths[i]) == 0) {
+                    group[g++] = p[j];
+                    done[j] = true;
+                }
+            }
+            qsort(group, g, sizeof *group, by_addr);
+            scan_object(paths[i], group, g, demangle);
+        }
+    }
+    free(done);
+    free(group);
+    free(p);
+    free(paths);
+}
