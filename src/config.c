@@ -110,7 +110,7 @@ bool gcs_expand_path(const char *template_path, long pid, char *out, size_t cap)
 __attribute__((format(printf, 2, 3)))
 static void add_problem(struct gcs_config *c, const char *fmt, ...)
 {
-    if (c->problems >= 4)
+    if (c->problems >= GCS_MAX_PROBLEMS)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -142,6 +142,7 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
     out->leak_min_span_ms = GCS_DEFAULT_LEAK_MIN_SPAN_MS;
     out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
     out->leak_report_ms = GCS_DEFAULT_LEAK_REPORT_MS;
+    out->maps = true;
 
     if (env->fd != NULL) {
         int fd;
@@ -177,5 +178,20 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
         add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%.200s is not a number of bytes (like 1048576 or 1M); using 1M",
                     env->leak_min_growth);
+    }
+    if (env->maps != NULL) {
+        if (strcmp(env->maps, "0") == 0)
+            out->maps = false;
+        else if (strcmp(env->maps, "1") != 0)
+            add_problem(out, "GCSTATS_MAPS=%.200s is not 0 or 1; using 1", env->maps);
+    }
+    if (env->sites != NULL && !gcs_parse_interval_ms(env->sites, &out->sites_interval_ms)) {
+        out->sites_interval_ms = 0;
+        add_problem(out, "GCSTATS_SITES=%.200s is not a number of seconds from 0 to 86400; using 0 (no sites lines)",
+                    env->sites);
+    }
+    if (!out->maps && out->sites_interval_ms > 0) {
+        out->sites_interval_ms = 0;
+        add_problem(out, "GCSTATS_SITES is ignored with GCSTATS_MAPS=0: nothing is counted");
     }
 }

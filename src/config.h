@@ -14,6 +14,7 @@
 #define GCS_MAX_INTERVAL_MS (86400u * 1000u)
 #define GCS_PATH_MAX 1024
 #define GCS_MESSAGE_MAX 512
+#define GCS_MAX_PROBLEMS 8
 
 enum gcs_dest_kind { GCS_DEST_STDERR, GCS_DEST_FD, GCS_DEST_FILE };
 
@@ -27,8 +28,10 @@ struct gcs_config {
     uint32_t leak_min_span_ms;
     uint64_t leak_min_growth_bytes;
     uint32_t leak_report_ms;
-    /* Up to two problems found while parsing, each one line for the user. */
-    char problem[4][GCS_MESSAGE_MAX];
+    bool maps;                   /* count mapped memory (GCSTATS_MAPS, default on) */
+    uint32_t sites_interval_ms;  /* period of sites lines (GCSTATS_SITES); 0: none */
+    /* Problems found while parsing, each one line for the user. */
+    char problem[GCS_MAX_PROBLEMS][GCS_MESSAGE_MAX];
     int problems;
 };
 
@@ -40,6 +43,8 @@ struct gcs_env {
     const char *leak_min_span;    /* GCSTATS_LEAK_MIN_SPAN, seconds */
     const char *leak_min_growth;  /* GCSTATS_LEAK_MIN_GROWTH, bytes */
     const char *leak_report;      /* GCSTATS_LEAK_REPORT, seconds */
+    const char *maps;             /* GCSTATS_MAPS, 0 or 1 */
+    const char *sites;            /* GCSTATS_SITES, seconds */
 };
 
 #define GCS_DEFAULT_LEAK_MIN_SPAN_MS 20000u

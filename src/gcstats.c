@@ -15,6 +15,7 @@
 #include "config.h"
 #include "hooks.h"
 #include "lines.h"
+#include "memmap.h"
 #include "output.h"
 #include "registry.h"
 #include "v8api.h"
@@ -27,6 +28,10 @@ static struct gcs_process_info info;
 static char destination[GCS_PATH_MAX + 16];
 static bool running;          /* attached to V8: an exit line is due */
 static bool writer_started;   /* lines may be queued: flush them at exit */
+static struct gcs_mapped mapped_now;   /* the writer's latest reading, for info.mapped */
+
+/* The most call sites a sites line lists. */
+#define SITES_SHOWN 8
 
 /* Resident set size from /proc/self/statm, with plain read(): no stdio,
  * no allocation. */
@@ -67,6 +72,36 @@ static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isol
         r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
 }
 
+/* Writer thread, before each line: what is read when the line is written
+ * rather than inside the GC callback (a file read, a lock). */
+static void prepare_record(struct gcs_record *r)
+{
+    if ((r->event == GCS_EV_STATS || r->event == GCS_EV_END) && !r->have_rss) {
+        r->have_rss = read_rss(&r->rss_bytes);
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+            r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
+    }
+    gcs_memmap_read(&mapped_now);
+}
+
+static void write_sites(void)
+{
+    static struct gcs_site_report top[SITES_SHOWN];
+    static struct gcs_json line;
+    size_t n = gcs_memmap_top_sites(top, SITES_SHOWN);
+    gcs_memmap_read(&mapped_now);
+    size_t shown;
+    gcs_output_write_json(line.buf, gcs_format_sites(&line, gcs_wall_ms(), top, n, &info,
+                                                     gcs_output_dropped(), &shown));
+}
+
+static void writer_started_here(void)
+{
+    /* The writer's own mappings (symbol tables it reads) are not the host's. */
+    gcs_hooks_quiet_thread();
+}
+
 struct tick_ctx {
     gcs_emit_fn emit;
 };
@@ -97,6 +132,7 @@ static void in_forked_child(void)
 {
     /* fork() without exec: the writer thread stayed in the parent. Stay quiet. */
     gcs_hooks_disable();
+    gcs_memmap_disable();
     gcs_output_forget_thread();
     gcs_registry_reset();
     running = false;
@@ -130,6 +166,8 @@ __attribute__((constructor)) static void gcstats_init(void)
         .leak_min_span = getenv("GCSTATS_LEAK_MIN_SPAN"),
         .leak_min_growth = getenv("GCSTATS_LEAK_MIN_GROWTH"),
         .leak_report = getenv("GCSTATS_LEAK_REPORT"),
+        .maps = getenv("GCSTATS_MAPS"),
+        .sites = getenv("GCSTATS_SITES"),
     };
     gcs_config_parse(&env, (long)getpid(), &config);
 
@@ -137,6 +175,8 @@ __attribute__((constructor)) static void gcstats_init(void)
     info.node_version = gcs_v8.node_version;
     info.v8_version = gcs_v8.version;
     info.interval_ms = config.interval_ms;
+    info.sites_interval_ms = config.sites_interval_ms;
+    info.mapped = &mapped_now;
     info.destination = destination;
 
     struct gcs_record r;
@@ -159,7 +199,16 @@ __attribute__((constructor)) static void gcstats_init(void)
     }
     gcs_output_set_info(&info);
 
-    if (!gcs_output_start(config.interval_ms, tick)) {
+    struct gcs_writer_jobs jobs = {
+        .on_start = writer_started_here,
+        .tick_ms = config.interval_ms,
+        .tick = tick,
+        .sites_ms = config.sites_interval_ms,
+        .sites = write_sites,
+        .prepare = prepare_record,
+        .idle = gcs_memmap_refine,
+    };
+    if (!gcs_output_start(&jobs)) {
         error_record(&r, "could not start the output thread; gcstats writes nothing");
         gcs_output_stderr_now(&r, &info);
         return;
@@ -184,6 +233,8 @@ __attribute__((constructor)) static void gcstats_init(void)
     gcs_hooks_init_thread_key();
     pthread_atfork(NULL, NULL, in_forked_child);
     running = true;
+    if (config.maps)
+        gcs_memmap_enable();
     gcs_hooks_enable();
 }
 

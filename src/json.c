@@ -256,6 +256,19 @@ void gcs_json_object_end(struct gcs_json *j)
     j->need_comma = true;
 }
 
+void gcs_json_array_begin(struct gcs_json *j, const char *key)
+{
+    gcs_json_key(j, key);
+    putc1(j, '[');
+    j->need_comma = false;
+}
+
+void gcs_json_array_end(struct gcs_json *j)
+{
+    putc1(j, ']');
+    j->need_comma = true;
+}
+
 size_t gcs_json_end(struct gcs_json *j)
 {
     put(j, "}\n", 2);

@@ -35,6 +35,9 @@ void gcs_json_fixed(struct gcs_json *j, const char *key, double v, int decimals)
 void gcs_json_time(struct gcs_json *j, const char *key, int64_t epoch_ms);
 void gcs_json_object_begin(struct gcs_json *j, const char *key);
 void gcs_json_object_end(struct gcs_json *j);
+/* Inside an array, values take a NULL key. */
+void gcs_json_array_begin(struct gcs_json *j, const char *key);
+void gcs_json_array_end(struct gcs_json *j);
 /* Closes the line with "}\n". Returns its length, or 0 if it overflowed. */
 size_t gcs_json_end(struct gcs_json *j);
 

@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include "sites.h"
+
 static const char *event_name(enum gcs_event e)
 {
     switch (e) {
@@ -13,6 +15,7 @@ static const char *event_name(enum gcs_event e)
     case GCS_EV_ERROR: return "error";
     case GCS_EV_LEAK: return "leak";
     case GCS_EV_LEAK_END: return "leak_end";
+    case GCS_EV_SITES: return "sites";
     }
     return "error";
 }
@@ -80,7 +83,26 @@ static void put_summary(struct gcs_json *j, const struct gcs_summary *s)
     gcs_json_u64(j, "long_samples", s->long_n);
 }
 
-static const char *const memory_names[GCS_MEM_COUNT] = { "heap", "external" };
+static const char *const memory_names[GCS_MEM_COUNT] = { "heap", "external", "mapped" };
+
+/* How the reasons name each series. */
+static const char *memory_phrase(enum gcs_memory m)
+{
+    switch (m) {
+    case GCS_MEM_HEAP: return "V8 heap";
+    case GCS_MEM_EXTERNAL: return "external memory (Buffers, ArrayBuffers)";
+    case GCS_MEM_MAPPED: return "memory mapped outside the V8 heap";
+    case GCS_MEM_COUNT: break;
+    }
+    return "memory";
+}
+
+static const char *owner_name(const struct gcs_process_info *p, unsigned owner)
+{
+    if (p->mapped == NULL || owner >= GCS_OWNERS)
+        return NULL;
+    return p->mapped->name[owner];
+}
 
 /* The series whose state is the most serious; the heap wins ties. */
 static enum gcs_memory worst_series(const struct gcs_verdict *v)
@@ -146,12 +168,16 @@ static void put_verdict(struct gcs_json *j, const struct gcs_verdict *v)
     gcs_json_object_end(j);
 }
 
-static void put_leak(struct gcs_json *j, const struct gcs_record *r)
+static void put_leak(struct gcs_json *j, const struct gcs_record *r, const struct gcs_process_info *p)
 {
     const struct gcs_series_verdict *sv = &r->verdict.series[r->memory];
     const struct gcs_assessment *a = &sv->a;
     char reason[GCS_TEXT_MAX];
+    char what[128];
+    const char *owner = r->memory == GCS_MEM_MAPPED ? owner_name(p, r->mapped_owner) : NULL;
     gcs_json_str(j, "memory", memory_names[r->memory]);
+    if (r->memory == GCS_MEM_MAPPED)
+        gcs_json_str(j, "owner", owner);
     gcs_json_fixed(j, "growth_bytes", a->growth, 0);
     put_rate(j, "rate_bytes_per_s", a->rate);
     put_rate(j, "rate_low_bytes_per_s", a->rate_low);
@@ -170,10 +196,14 @@ static void put_leak(struct gcs_json *j, const struct gcs_record *r)
     }
     gcs_json_time(j, "since", sv->since_ms);
     gcs_json_u64(j, "report", sv->reports);
+    if (owner != NULL)
+        snprintf(what, sizeof what, "%s (most of it by %s)", memory_phrase(r->memory), owner);
+    else
+        snprintf(what, sizeof what, "%s", memory_phrase(r->memory));
     snprintf(reason, sizeof reason,
              "the %s after full GCs grew by %.1f MB in %.0f s (%.1f KB/s, at least %.1f KB/s with 95%% "
              "confidence) and is still growing",
-             heap ? "V8 heap" : "external memory (Buffers, ArrayBuffers)", a->growth / 1e6,
+             what, a->growth / 1e6,
              (double)(a->to_ms - a->from_ms) / 1000.0, a->rate / 1024.0, a->rate_low / 1024.0);
     gcs_json_str(j, "reason", reason);
 }
@@ -189,7 +219,7 @@ static void put_leak_end(struct gcs_json *j, const struct gcs_record *r)
     put_window(j, &sv->a);
     snprintf(reason, sizeof reason,
              "the %s stopped growing: %.1f KB/s lately, against %.1f KB/s when the leak was reported",
-             r->memory == GCS_MEM_HEAP ? "V8 heap" : "external memory", sv->a.recent_rate / 1024.0,
+             memory_phrase(r->memory), sv->a.recent_rate / 1024.0,
              sv->onset_rate / 1024.0);
     gcs_json_str(j, "reason", reason);
 }
@@ -223,6 +253,41 @@ static void put_heap(struct gcs_json *j, const struct gcs_record *r)
         gcs_json_u64(j, "total_allocated", h->total_allocated);
     else
         gcs_json_null(j, "total_allocated");
+    gcs_json_object_end(j);
+}
+
+static void put_usage(struct gcs_json *j, const char *key, const struct gcs_usage *u, bool peak_reserved)
+{
+    gcs_json_object_begin(j, key);
+    gcs_json_u64(j, "reserved", u->reserved);
+    gcs_json_u64(j, "committed", u->committed);
+    if (peak_reserved)
+        gcs_json_u64(j, "peak_reserved", u->peak_reserved);
+    gcs_json_u64(j, "peak_committed", u->peak_committed);
+    gcs_json_object_end(j);
+}
+
+/* Mapped bytes: the total, then by owner. The five fixed owners always
+ * appear; a named object once it has mapped something. */
+static void put_mapped(struct gcs_json *j, const struct gcs_mapped *m)
+{
+    if (m == NULL || !m->have) {
+        gcs_json_null(j, "mapped");
+        return;
+    }
+    gcs_json_object_begin(j, "mapped");
+    gcs_json_u64(j, "reserved", m->total.reserved);
+    gcs_json_u64(j, "committed", m->total.committed);
+    gcs_json_u64(j, "peak_reserved", m->total.peak_reserved);
+    gcs_json_u64(j, "peak_committed", m->total.peak_committed);
+    gcs_json_bool(j, "complete", !m->incomplete);
+    gcs_json_object_begin(j, "owners");
+    for (unsigned o = 0; o < GCS_OWNERS; o++) {
+        if (m->name[o] == NULL || (o >= GCS_OWNER_FIRST_OBJECT && m->owner[o].peak_reserved == 0))
+            continue;
+        put_usage(j, m->name[o], &m->owner[o], false);
+    }
+    gcs_json_object_end(j);
     gcs_json_object_end(j);
 }
 
@@ -260,6 +325,8 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         gcs_json_object_begin(j, "settings");
         gcs_json_str(j, "destination", p->destination);
         gcs_json_fixed(j, "interval_s", p->interval_ms / 1000.0, 3);
+        gcs_json_bool(j, "maps", p->mapped != NULL && p->mapped->have);
+        gcs_json_fixed(j, "sites_s", p->sites_interval_ms / 1000.0, 3);
         gcs_json_object_end(j);
         break;
     }
@@ -270,6 +337,8 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_heap(j, r);
         put_ms(j, "pause_ms", r->pause_ns);
         gcs_json_bool(j, "forced", r->forced);
+        put_rss(j, r);
+        put_mapped(j, p->mapped);
         break;
     case GCS_EV_TICK:
     case GCS_EV_END:
@@ -279,17 +348,84 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_verdict(j, &r->verdict);
         put_heap(j, r);
         put_rss(j, r);
+        put_mapped(j, p->mapped);
         put_self_cost(j, r);
         break;
     case GCS_EV_ERROR:
         gcs_json_str(j, "reason", r->text);
         break;
     case GCS_EV_LEAK:
-        put_leak(j, r);
+        put_leak(j, r, p);
         break;
     case GCS_EV_LEAK_END:
         put_leak_end(j, r);
         break;
+    case GCS_EV_SITES:
+        break;
     }
     return gcs_json_end(j);
+}
+
+static void put_frame(struct gcs_json *j, const struct gcs_site_frame *f)
+{
+    char text[sizeof f->function + sizeof f->object + 32];
+    if (f->function[0])
+        snprintf(text, sizeof text, "%s+0x%llx (%s)", f->function, (unsigned long long)f->offset,
+                 f->object[0] ? f->object : "?");
+    else
+        snprintf(text, sizeof text, "%s+0x%llx", f->object[0] ? f->object : "?",
+                 (unsigned long long)f->offset);
+    gcs_json_str(j, NULL, text);
+}
+
+static size_t format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_site_report *sites,
+                           size_t n, const struct gcs_process_info *p, uint64_t dropped)
+{
+    gcs_json_begin(j);
+    gcs_json_str(j, "event", "sites");
+    gcs_json_time(j, "ts", ts_ms);
+    gcs_json_i64(j, "pid", p->pid);
+    gcs_json_u64(j, "isolate", 1);
+    gcs_json_u64(j, "dropped", dropped);
+    put_mapped(j, p->mapped);
+    gcs_json_array_begin(j, "sites");
+    for (size_t i = 0; i < n; i++) {
+        const struct gcs_site_report *s = &sites[i];
+        gcs_json_object_begin(j, NULL);
+        gcs_json_str(j, "owner", s->owner);
+        gcs_json_u64(j, "reserved", s->usage.reserved);
+        gcs_json_u64(j, "committed", s->usage.committed);
+        gcs_json_u64(j, "peak_committed", s->usage.peak_committed);
+        if (s->nframes > 0) {
+            gcs_json_str(j, "function", s->frame[0].function[0] ? s->frame[0].function : NULL);
+            gcs_json_str(j, "object", s->frame[0].object[0] ? s->frame[0].object : NULL);
+        } else {
+            gcs_json_null(j, "function");
+            gcs_json_null(j, "object");
+        }
+        gcs_json_array_begin(j, "stack");
+        for (int f = 0; f < s->nframes; f++)
+            put_frame(j, &s->frame[f]);
+        gcs_json_array_end(j);
+        gcs_json_object_end(j);
+    }
+    gcs_json_array_end(j);
+    return gcs_json_end(j);
+}
+
+size_t gcs_format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_site_report *sites,
+                        size_t n, const struct gcs_process_info *p, uint64_t dropped,
+                        size_t *shown)
+{
+    /* Long C++ names can make a full list too long for one line: show
+     * fewer sites rather than none. */
+    for (size_t k = n + 1; k-- > 0;) {
+        size_t len = format_sites(j, ts_ms, sites, k, p, dropped);
+        if (len > 0) {
+            *shown = k;
+            return len;
+        }
+    }
+    *shown = 0;
+    return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "json.h"
+#include "mappings.h"
 #include "v8layout.h"
 #include "verdict.h"
 #include "window.h"
@@ -23,10 +24,11 @@ enum gcs_event {
     GCS_EV_ERROR,
     GCS_EV_LEAK,
     GCS_EV_LEAK_END,
+    GCS_EV_SITES,   /* formatted by gcs_format_sites, never queued */
 };
 
 /* The memory series the detector judges. */
-enum gcs_memory { GCS_MEM_HEAP, GCS_MEM_EXTERNAL, GCS_MEM_COUNT };
+enum gcs_memory { GCS_MEM_HEAP, GCS_MEM_EXTERNAL, GCS_MEM_MAPPED, GCS_MEM_COUNT };
 
 /* One series' verdict, as the lines show it. Times are wall-clock ms. */
 struct gcs_series_verdict {
@@ -67,6 +69,7 @@ struct gcs_record {
     struct gcs_summary summary;
     struct gcs_verdict verdict;
     enum gcs_memory memory;    /* leak, leak_end: which series */
+    unsigned mapped_owner;     /* leak of GCS_MEM_MAPPED: the owner that grew most */
     bool have_heap;
     struct gcs_heap_stats heap;
     bool have_rss;
@@ -77,6 +80,31 @@ struct gcs_record {
     char text[GCS_TEXT_MAX];   /* error: the reason */
 };
 
+/* Mapped bytes by owner, as the tick, stats, end and exit lines show them. */
+struct gcs_mapped {
+    bool have;                 /* false: not counted (setting, or not node) */
+    bool incomplete;           /* the book filled up: totals stopped changing */
+    uint64_t intervals;
+    struct gcs_usage total;
+    struct gcs_usage owner[GCS_OWNERS];
+    const char *name[GCS_OWNERS];   /* NULL: no such owner */
+};
+
+#define GCS_SITE_SHOWN_FRAMES 3
+struct gcs_site_frame {
+    char function[96];         /* "" when unknown */
+    char object[48];
+    uint64_t offset;           /* from the function, else from the object's base */
+};
+
+struct gcs_site_report {
+    unsigned site;
+    const char *owner;
+    struct gcs_usage usage;
+    struct gcs_site_frame frame[GCS_SITE_SHOWN_FRAMES];
+    int nframes;
+};
+
 /* What is the same for every line of the process. */
 struct gcs_process_info {
     long pid;
@@ -84,10 +112,18 @@ struct gcs_process_info {
     const char *v8_version;
     const char *destination;       /* "stderr", "fd:3", "file:/tmp/x.log" */
     uint32_t interval_ms;
+    uint32_t sites_interval_ms;     /* 0: no sites lines */
+    const struct gcs_mapped *mapped;   /* refreshed by the writer before each line; NULL: none */
 };
 
 /* Formats one line into j. Returns its length, 0 if it did not fit. */
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
                          const struct gcs_process_info *p, uint64_t dropped);
+
+/* A sites line: the call sites holding the most mapped memory, the
+ * largest first. As many of the n as fit in a line; *shown says how many. */
+size_t gcs_format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_site_report *sites,
+                        size_t n, const struct gcs_process_info *p, uint64_t dropped,
+                        size_t *shown);
 
 #endif

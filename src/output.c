@@ -20,8 +20,7 @@
 static struct gcs_queue queue;
 static int out_fd = -1;
 static const struct gcs_process_info *info;
-static uint32_t tick_interval_ms;
-static void (*tick_fn)(gcs_emit_fn);
+static struct gcs_writer_jobs jobs;
 
 static _Atomic uint64_t dropped;
 static _Atomic uint32_t wake_seq;        /* futex word: bumped at every submit */
@@ -134,12 +133,35 @@ static bool write_line(int fd, const char *buf, size_t len)
     return true;
 }
 
+void gcs_output_write_json(const char *buf, size_t len)
+{
+    if (len == 0 || !write_line(out_fd, buf, len))
+        atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+}
+
 static void emit_now(const struct gcs_record *r)
 {
     static struct gcs_json line;   /* only the writer thread formats */
-    size_t len = gcs_format_record(&line, r, info, gcs_output_dropped());
-    if (len == 0 || !write_line(out_fd, line.buf, len))
-        atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    static struct gcs_record copy;
+    if (jobs.prepare != NULL) {
+        copy = *r;
+        jobs.prepare(&copy);
+        r = &copy;
+    }
+    gcs_output_write_json(line.buf, gcs_format_record(&line, r, info, gcs_output_dropped()));
+}
+
+static int64_t first_deadline(uint32_t period_ms)
+{
+    return period_ms ? gcs_monotonic_ms() + period_ms : INT64_MAX;
+}
+
+/* The next deadline after one that has just passed; after a stall, no
+ * burst of catching up. */
+static int64_t next_deadline(int64_t deadline, uint32_t period_ms, int64_t now)
+{
+    deadline += period_ms;
+    return deadline <= now ? now + period_ms : deadline;
 }
 
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t timeout_ms)
@@ -152,33 +174,41 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     static struct gcs_record rec;
-    int64_t next_tick = tick_interval_ms ? gcs_monotonic_ms() + tick_interval_ms : INT64_MAX;
+    if (jobs.on_start != NULL)
+        jobs.on_start();
+    int64_t next_tick = first_deadline(jobs.tick_ms);
+    int64_t next_sites = first_deadline(jobs.sites_ms);
     for (;;) {
         uint32_t seen = atomic_load(&wake_seq);
+        if (jobs.idle != NULL)
+            jobs.idle();
         while (gcs_queue_pop(&queue, &rec)) {
             emit_now(&rec);
             atomic_fetch_add(&completed, 1);
         }
         int64_t now = gcs_monotonic_ms();
         if (now >= next_tick) {
-            if (tick_fn != NULL)
-                tick_fn(emit_now);
-            next_tick += tick_interval_ms;
-            if (next_tick <= now)          /* after a stall, no burst of ticks */
-                next_tick = now + tick_interval_ms;
+            if (jobs.tick != NULL)
+                jobs.tick(emit_now);
+            next_tick = next_deadline(next_tick, jobs.tick_ms, now);
         }
-        int64_t wait_ms = next_tick == INT64_MAX ? 60000 : next_tick - now;
+        if (now >= next_sites) {
+            if (jobs.sites != NULL)
+                jobs.sites();
+            next_sites = next_deadline(next_sites, jobs.sites_ms, now);
+        }
+        int64_t next = next_tick < next_sites ? next_tick : next_sites;
+        int64_t wait_ms = next == INT64_MAX ? 60000 : next - now;
         if (wait_ms > 0 && gcs_queue_empty(&queue))
             futex_wait(&wake_seq, seen, wait_ms);
     }
     return NULL;
 }
 
-bool gcs_output_start(uint32_t interval_ms, void (*tick)(gcs_emit_fn))
+bool gcs_output_start(const struct gcs_writer_jobs *writer_jobs)
 {
     gcs_queue_init(&queue);
-    tick_interval_ms = interval_ms;
-    tick_fn = tick;
+    jobs = *writer_jobs;
 
     sigset_t all, old;
     sigfillset(&all);

@@ -27,10 +27,24 @@ bool gcs_output_open(const struct gcs_config *config, char *reason, size_t cap);
 /* The process-wide facts every line needs; must outlive the thread. */
 void gcs_output_set_info(const struct gcs_process_info *info);
 
-/* Starts the writer thread. tick(), if not NULL, is called on that thread
- * every interval and hands its records to emit(). */
 typedef void (*gcs_emit_fn)(const struct gcs_record *r);
-bool gcs_output_start(uint32_t interval_ms, void (*tick)(gcs_emit_fn emit));
+
+/* What the writer thread does besides writing queued records; every
+ * function may be NULL and runs on that thread. */
+struct gcs_writer_jobs {
+    void (*on_start)(void);
+    uint32_t tick_ms;                    /* 0: never */
+    void (*tick)(gcs_emit_fn emit);      /* hands its records to emit() */
+    uint32_t sites_ms;                   /* 0: never */
+    void (*sites)(void);                 /* writes with gcs_output_write_json */
+    void (*prepare)(struct gcs_record *r);   /* just before a record is formatted */
+    void (*idle)(void);                  /* at every wake-up */
+};
+
+/* Starts the writer thread. */
+bool gcs_output_start(const struct gcs_writer_jobs *jobs);
+/* Writer thread only: one formatted line (len 0: count it as dropped). */
+void gcs_output_write_json(const char *buf, size_t len);
 
 /* From any thread, never blocks: queue a record for writing, or count it
  * as dropped. */
