@@ -28,7 +28,6 @@ static struct gcs_process_info info;
 static char destination[GCS_PATH_MAX + 16];
 static bool running;          /* attached to V8: an exit line is due */
 static bool writer_started;   /* lines may be queued: flush them at exit */
-static struct gcs_mapped mapped_now;   /* the writer's latest reading, for info.mapped */
 
 /* The most call sites a sites line lists. */
 #define SITES_SHOWN 8
@@ -66,6 +65,7 @@ static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isol
     if (s == NULL || !gcs_snapshot_read(s, &snap))
         memset(&snap, 0, sizeof snap);
     gcs_snapshot_record(r, ev, s != NULL ? atomic_load(&s->number) : 1, &snap);
+    gcs_memmap_read(&r->mapped);
     r->have_rss = read_rss(&r->rss_bytes);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -82,17 +82,17 @@ static void prepare_record(struct gcs_record *r)
         if (getrusage(RUSAGE_SELF, &ru) == 0)
             r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
     }
-    gcs_memmap_read(&mapped_now);
 }
 
 static void write_sites(void)
 {
     static struct gcs_site_report top[SITES_SHOWN];
     static struct gcs_json line;
+    static struct gcs_mapped mapped;
     size_t n = gcs_memmap_top_sites(top, SITES_SHOWN);
-    gcs_memmap_read(&mapped_now);
+    gcs_memmap_read(&mapped);
     size_t shown;
-    gcs_output_write_json(line.buf, gcs_format_sites(&line, gcs_wall_ms(), top, n, &info,
+    gcs_output_write_json(line.buf, gcs_format_sites(&line, gcs_wall_ms(), &mapped, top, n, &info,
                                                      gcs_output_dropped(), &shown));
 }
 
@@ -176,7 +176,7 @@ __attribute__((constructor)) static void gcstats_init(void)
     info.v8_version = gcs_v8.version;
     info.interval_ms = config.interval_ms;
     info.sites_interval_ms = config.sites_interval_ms;
-    info.mapped = &mapped_now;
+    info.maps = config.maps;
     info.destination = destination;
 
     struct gcs_record r;

@@ -163,6 +163,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     if (full && own->have_heap) {
         struct gcs_record r;
         gcs_snapshot_record(&r, GCS_EV_STATS, atomic_load(&s->number), own);
+        gcs_memmap_read(&r.mapped);
         r.pause_ns = pause;
         r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
         gcs_output_submit(&r);
@@ -170,7 +171,9 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             if (events[m] == GCS_DETECT_NONE)
                 continue;
             enum gcs_event ev = events[m] == GCS_DETECT_LEAK ? GCS_EV_LEAK : GCS_EV_LEAK_END;
+            struct gcs_mapped mapped = r.mapped;
             gcs_snapshot_record(&r, ev, atomic_load(&s->number), own);
+            r.mapped = mapped;
             r.memory = (enum gcs_memory)m;
             r.mapped_owner = grown_owner;
             gcs_output_submit(&r);
@@ -239,6 +242,7 @@ static void on_thread_exit(void *data)
     if (gcs_hooks_enabled()) {
         struct gcs_record r;
         gcs_snapshot_record(&r, GCS_EV_END, atomic_load(&s->number), &s->own);
+        gcs_memmap_read(&r.mapped);
         gcs_output_submit(&r);
     }
     gcs_memmap_remove_code_range(s);

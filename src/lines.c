@@ -97,11 +97,11 @@ static const char *memory_phrase(enum gcs_memory m)
     return "memory";
 }
 
-static const char *owner_name(const struct gcs_process_info *p, unsigned owner)
+static const char *owner_name(const struct gcs_mapped *m, unsigned owner)
 {
-    if (p->mapped == NULL || owner >= GCS_OWNERS)
+    if (!m->have || owner >= GCS_OWNERS)
         return NULL;
-    return p->mapped->name[owner];
+    return m->name[owner];
 }
 
 /* The series whose state is the most serious; the heap wins ties. */
@@ -168,13 +168,13 @@ static void put_verdict(struct gcs_json *j, const struct gcs_verdict *v)
     gcs_json_object_end(j);
 }
 
-static void put_leak(struct gcs_json *j, const struct gcs_record *r, const struct gcs_process_info *p)
+static void put_leak(struct gcs_json *j, const struct gcs_record *r)
 {
     const struct gcs_series_verdict *sv = &r->verdict.series[r->memory];
     const struct gcs_assessment *a = &sv->a;
     char reason[GCS_TEXT_MAX];
     char what[128];
-    const char *owner = r->memory == GCS_MEM_MAPPED ? owner_name(p, r->mapped_owner) : NULL;
+    const char *owner = r->memory == GCS_MEM_MAPPED ? owner_name(&r->mapped, r->mapped_owner) : NULL;
     gcs_json_str(j, "memory", memory_names[r->memory]);
     if (r->memory == GCS_MEM_MAPPED)
         gcs_json_str(j, "owner", owner);
@@ -325,7 +325,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         gcs_json_object_begin(j, "settings");
         gcs_json_str(j, "destination", p->destination);
         gcs_json_fixed(j, "interval_s", p->interval_ms / 1000.0, 3);
-        gcs_json_bool(j, "maps", p->mapped != NULL && p->mapped->have);
+        gcs_json_bool(j, "maps", p->maps);
         gcs_json_fixed(j, "sites_s", p->sites_interval_ms / 1000.0, 3);
         gcs_json_object_end(j);
         break;
@@ -338,7 +338,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_ms(j, "pause_ms", r->pause_ns);
         gcs_json_bool(j, "forced", r->forced);
         put_rss(j, r);
-        put_mapped(j, p->mapped);
+        put_mapped(j, &r->mapped);
         break;
     case GCS_EV_TICK:
     case GCS_EV_END:
@@ -348,14 +348,14 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_verdict(j, &r->verdict);
         put_heap(j, r);
         put_rss(j, r);
-        put_mapped(j, p->mapped);
+        put_mapped(j, &r->mapped);
         put_self_cost(j, r);
         break;
     case GCS_EV_ERROR:
         gcs_json_str(j, "reason", r->text);
         break;
     case GCS_EV_LEAK:
-        put_leak(j, r, p);
+        put_leak(j, r);
         break;
     case GCS_EV_LEAK_END:
         put_leak_end(j, r);
@@ -378,8 +378,9 @@ static void put_frame(struct gcs_json *j, const struct gcs_site_frame *f)
     gcs_json_str(j, NULL, text);
 }
 
-static size_t format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_site_report *sites,
-                           size_t n, const struct gcs_process_info *p, uint64_t dropped)
+static size_t format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_mapped *mapped,
+                           const struct gcs_site_report *sites, size_t n,
+                           const struct gcs_process_info *p, uint64_t dropped)
 {
     gcs_json_begin(j);
     gcs_json_str(j, "event", "sites");
@@ -387,7 +388,7 @@ static size_t format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_s
     gcs_json_i64(j, "pid", p->pid);
     gcs_json_u64(j, "isolate", 1);
     gcs_json_u64(j, "dropped", dropped);
-    put_mapped(j, p->mapped);
+    put_mapped(j, mapped);
     gcs_json_array_begin(j, "sites");
     for (size_t i = 0; i < n; i++) {
         const struct gcs_site_report *s = &sites[i];
@@ -396,6 +397,7 @@ static size_t format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_s
         gcs_json_u64(j, "reserved", s->usage.reserved);
         gcs_json_u64(j, "committed", s->usage.committed);
         gcs_json_u64(j, "peak_committed", s->usage.peak_committed);
+        gcs_json_u64(j, "resident", s->resident);
         if (s->nframes > 0) {
             gcs_json_str(j, "function", s->frame[0].function[0] ? s->frame[0].function : NULL);
             gcs_json_str(j, "object", s->frame[0].object[0] ? s->frame[0].object : NULL);
@@ -413,14 +415,14 @@ static size_t format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_s
     return gcs_json_end(j);
 }
 
-size_t gcs_format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_site_report *sites,
-                        size_t n, const struct gcs_process_info *p, uint64_t dropped,
-                        size_t *shown)
+size_t gcs_format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_mapped *mapped,
+                        const struct gcs_site_report *sites, size_t n,
+                        const struct gcs_process_info *p, uint64_t dropped, size_t *shown)
 {
     /* Long C++ names can make a full list too long for one line: show
      * fewer sites rather than none. */
     for (size_t k = n + 1; k-- > 0;) {
-        size_t len = format_sites(j, ts_ms, sites, k, p, dropped);
+        size_t len = format_sites(j, ts_ms, mapped, sites, k, p, dropped);
         if (len > 0) {
             *shown = k;
             return len;

@@ -59,6 +59,17 @@ uint64_t gcs_num_inc_gc(const struct gcs_gc_counts *c);
 
 #define GCS_TEXT_MAX 256
 
+/* Mapped bytes by owner, as the tick, stats, end and exit lines show them. */
+struct gcs_mapped {
+    bool have;                 /* false: not counted (setting, or not node) */
+    bool incomplete;           /* the book filled up: totals stopped changing */
+    uint64_t intervals;
+    struct gcs_usage total;
+    struct gcs_usage owner[GCS_OWNERS];
+    const char *name[GCS_OWNERS];   /* NULL: no such owner */
+};
+
+
 struct gcs_record {
     enum gcs_event event;
     uint32_t isolate;          /* 1 main, 2.. Workers */
@@ -77,17 +88,8 @@ struct gcs_record {
     uint64_t rss_peak_bytes;   /* 0 when unknown */
     uint64_t pause_ns;         /* stats: this mark-compact's pause */
     bool forced;               /* stats: requested by gc() or the embedder */
+    struct gcs_mapped mapped;  /* stats, tick, end, exit, leak: read with the rest */
     char text[GCS_TEXT_MAX];   /* error: the reason */
-};
-
-/* Mapped bytes by owner, as the tick, stats, end and exit lines show them. */
-struct gcs_mapped {
-    bool have;                 /* false: not counted (setting, or not node) */
-    bool incomplete;           /* the book filled up: totals stopped changing */
-    uint64_t intervals;
-    struct gcs_usage total;
-    struct gcs_usage owner[GCS_OWNERS];
-    const char *name[GCS_OWNERS];   /* NULL: no such owner */
 };
 
 #define GCS_SITE_SHOWN_FRAMES 3
@@ -101,6 +103,7 @@ struct gcs_site_report {
     unsigned site;
     const char *owner;
     struct gcs_usage usage;
+    uint64_t resident;         /* pages in memory now (mincore), when the line was made */
     struct gcs_site_frame frame[GCS_SITE_SHOWN_FRAMES];
     int nframes;
 };
@@ -113,17 +116,17 @@ struct gcs_process_info {
     const char *destination;       /* "stderr", "fd:3", "file:/tmp/x.log" */
     uint32_t interval_ms;
     uint32_t sites_interval_ms;     /* 0: no sites lines */
-    const struct gcs_mapped *mapped;   /* refreshed by the writer before each line; NULL: none */
+    bool maps;                      /* mapped memory is counted */
 };
 
 /* Formats one line into j. Returns its length, 0 if it did not fit. */
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
                          const struct gcs_process_info *p, uint64_t dropped);
 
-/* A sites line: the call sites holding the most mapped memory, the
- * largest first. As many of the n as fit in a line; *shown says how many. */
-size_t gcs_format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_site_report *sites,
-                        size_t n, const struct gcs_process_info *p, uint64_t dropped,
-                        size_t *shown);
+/* A sites line: the call sites holding the most resident mapped memory,
+ * the largest first. As many of the n as fit in a line; *shown says how many. */
+size_t gcs_format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_mapped *mapped,
+                        const struct gcs_site_report *sites, size_t n,
+                        const struct gcs_process_info *p, uint64_t dropped, size_t *shown);
 
 #endif

@@ -349,3 +349,19 @@ void gcs_mappings_reassign_site(struct gcs_mappings *m, unsigned site, unsigned 
         return;
     reassign(m, m->root, site, from_owner, to_owner);
 }
+
+static size_t list_from(const struct gcs_mappings *m, uint32_t t, struct gcs_map_node *out,
+                        size_t n, size_t max)
+{
+    if (t == NIL || n >= max)
+        return n;
+    n = list_from(m, m->nodes[t].left, out, n, max);
+    if (n < max)
+        out[n++] = m->nodes[t];
+    return list_from(m, m->nodes[t].right, out, n, max);
+}
+
+size_t gcs_mappings_list(const struct gcs_mappings *m, struct gcs_map_node *out, size_t max)
+{
+    return list_from(m, m->root, out, 0, max);
+}

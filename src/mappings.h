@@ -14,12 +14,14 @@
 #define GCSTATS_MAPPINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Intervals the book can hold (a 256 KiB V8 page is one; a 4 GiB heap
  * needs ~16k). When full, the book stops changing and says so. */
 #define GCS_MAP_NODES 65536u
-#define GCS_OWNERS 16
+/* Five fixed owners and six named objects (see sites.h). */
+#define GCS_OWNERS 11
 #define GCS_SITES 1024
 
 struct gcs_usage {
@@ -66,6 +68,9 @@ void gcs_mappings_set_owner_in(struct gcs_mappings *m, uintptr_t start, uintptr_
  * (a site classified better once its frames have names). */
 void gcs_mappings_reassign_site(struct gcs_mappings *m, unsigned site, unsigned from_owner,
                                 unsigned to_owner);
+
+/* Copies up to max intervals, in address order, into out; returns how many. */
+size_t gcs_mappings_list(const struct gcs_mappings *m, struct gcs_map_node *out, size_t max);
 
 /* Looks up the interval containing addr; false if none. */
 bool gcs_mappings_find(const struct gcs_mappings *m, uintptr_t addr, struct gcs_map_node *out);

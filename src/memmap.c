@@ -418,6 +418,39 @@ static bool same_shown(const struct gcs_site *a, const struct gcs_site *b)
     return na == nb && memcmp(&a->frames[shown_from(a)], &b->frames[shown_from(b)], (size_t)na * sizeof a->frames[0]) == 0;
 }
 
+/* Resident bytes per site, by asking the kernel which pages of each
+ * interval are in memory. "Committed" (accessible) is not "used": V8 24+
+ * makes its whole 512 MiB code range accessible at once. The intervals are
+ * copied under the lock and measured without it (a range unmapped
+ * meanwhile counts nothing). */
+static void measure_resident(uint64_t *resident_of, struct gcs_usage *usage, struct gcs_site *copy,
+                             uint32_t count)
+{
+    static struct gcs_map_node spans[GCS_MAP_NODES];
+    static unsigned char vec[16384];
+    pthread_mutex_lock(&book_lock);
+    size_t n = gcs_mappings_list(&book, spans, GCS_MAP_NODES);
+    memcpy(usage, book.site, sizeof book.site);
+    memcpy(copy, sites.sites, count * sizeof copy[0]);
+    pthread_mutex_unlock(&book_lock);
+    memset(resident_of, 0, GCS_SITES * sizeof *resident_of);
+    uintptr_t page = page_mask + 1;
+    for (size_t i = 0; i < n; i++) {
+        for (uintptr_t a = spans[i].start; a < spans[i].end;) {
+            uintptr_t len = spans[i].end - a;
+            if (len > sizeof vec * page)
+                len = sizeof vec * page;
+            if (mincore((void *)a, len, vec) == 0) {
+                size_t pages = len / page;
+                for (size_t p = 0; p < pages; p++)
+                    if (vec[p] & 1)
+                        resident_of[spans[i].site] += page;
+            }
+            a += len;
+        }
+    }
+}
+
 size_t gcs_memmap_top_sites(struct gcs_site_report *out, size_t max)
 {
     if (!gcs_memmap_enabled() || max == 0)
@@ -425,15 +458,13 @@ size_t gcs_memmap_top_sites(struct gcs_site_report *out, size_t max)
     last_refine_ms = 0;
     gcs_memmap_refine();   /* every site gets its names before it is shown */
     static struct gcs_usage usage[GCS_SITES];
+    static uint64_t resident_of[GCS_SITES];
     static struct gcs_site copy[GCS_SITES];
-    static struct { unsigned site; struct gcs_usage usage; } group[GCS_SITES];
+    static struct { unsigned site; struct gcs_usage usage; uint64_t resident; } group[GCS_SITES];
     uint32_t count = atomic_load_explicit(&sites.count, memory_order_acquire);
     if (count > GCS_SITES)
         count = GCS_SITES;
-    pthread_mutex_lock(&book_lock);
-    memcpy(usage, book.site, sizeof usage);
-    memcpy(copy, sites.sites, count * sizeof copy[0]);
-    pthread_mutex_unlock(&book_lock);
+    measure_resident(resident_of, usage, copy, count);
 
     size_t groups = 0;
     for (uint32_t i = 1; i < count; i++) {
@@ -445,8 +476,10 @@ size_t gcs_memmap_top_sites(struct gcs_site_report *out, size_t max)
         if (g == groups) {
             group[groups].site = i;
             memset(&group[groups].usage, 0, sizeof group[groups].usage);
+            group[groups].resident = 0;
             groups++;
         }
+        group[g].resident += resident_of[i];
         struct gcs_usage *u = &group[g].usage;
         u->reserved += usage[i].reserved;
         u->committed += usage[i].committed;
@@ -457,11 +490,11 @@ size_t gcs_memmap_top_sites(struct gcs_site_report *out, size_t max)
     size_t n = 0;
     for (size_t g = 0; g < groups; g++) {
         const struct gcs_usage *u = &group[g].usage;
-        /* Insertion into the top list, by committed then reserved bytes. */
+        uint64_t res = group[g].resident;
+        /* Insertion into the top list, by resident then committed bytes. */
         size_t pos = n;
-        while (pos > 0 && (u->committed > out[pos - 1].usage.committed ||
-                           (u->committed == out[pos - 1].usage.committed &&
-                            u->reserved > out[pos - 1].usage.reserved)))
+        while (pos > 0 && (res > out[pos - 1].resident ||
+                           (res == out[pos - 1].resident && u->committed > out[pos - 1].usage.committed)))
             pos--;
         if (pos >= max)
             continue;
@@ -473,6 +506,7 @@ size_t gcs_memmap_top_sites(struct gcs_site_report *out, size_t max)
         r->site = i;
         r->owner = gcs_owner_name(&objects, copy[i].owner);
         r->usage = *u;
+        r->resident = res;
         r->nframes = site_names[i].named ? site_names[i].nframes : 0;
         memcpy(r->frame, site_names[i].frame, sizeof r->frame);
     }

@@ -150,21 +150,33 @@ unsigned gcs_sites_add(struct gcs_site_table *t, const uintptr_t *frames, int n,
     return count;
 }
 
+static void clean_name(char *out, const char *in)
+{
+    size_t n = 0;
+    for (; in[n] != '\0' && n < GCS_OBJECT_NAME_MAX - 1; n++) {
+        char c = in[n];
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '.' || c == '_' || c == '+' || c == '-';
+        out[n] = plain ? c : '_';
+    }
+    out[n] = '\0';
+}
+
 unsigned gcs_object_owner(struct gcs_object_names *o, const char *basename)
 {
+    char name[GCS_OBJECT_NAME_MAX];
+    clean_name(name, basename);
+    if (name[0] == '\0')
+        return GCS_OWNER_OTHER;
     uint32_t count = atomic_load_explicit(&o->count, memory_order_relaxed);
     if (count < GCS_OWNER_FIRST_OBJECT)
         count = GCS_OWNER_FIRST_OBJECT;
     for (uint32_t i = GCS_OWNER_FIRST_OBJECT; i < count; i++)
-        if (strncmp(o->name[i], basename, GCS_OBJECT_NAME_MAX - 1) == 0)
+        if (strcmp(o->name[i], name) == 0)
             return i;
     if (count >= GCS_OWNERS)
         return GCS_OWNER_OTHER;
-    size_t len = strlen(basename);
-    if (len > GCS_OBJECT_NAME_MAX - 1)
-        len = GCS_OBJECT_NAME_MAX - 1;
-    memcpy(o->name[count], basename, len);
-    o->name[count][len] = '\0';
+    memcpy(o->name[count], name, sizeof name);
     atomic_store_explicit(&o->count, count + 1, memory_order_release);
     return count;
 }

@@ -19,8 +19,8 @@
 #define GCS_OBJECT_NAME_MAX 48
 
 /* Owners: five fixed, then named shared objects (addons and libraries
- * that map memory themselves), then nothing: a twelfth object counts as
- * "other". */
+ * that map memory themselves), up to GCS_OWNERS in all; a seventh object
+ * counts as "other". */
 enum {
     GCS_OWNER_V8_HEAP,    /* V8's object, outside its code range: heap pages, large objects */
     GCS_OWNER_V8_CODE,    /* inside an isolate's code range */
@@ -90,7 +90,9 @@ struct gcs_object_names {
     char name[GCS_OWNERS][GCS_OBJECT_NAME_MAX];
     _Atomic uint32_t count;   /* owner ids GCS_OWNER_FIRST_OBJECT.. below count are named */
 };
-/* The owner id for an object's base name: found, added, or OTHER when full. */
+/* The owner id for an object's base name: found, added, or OTHER when
+ * full. Names are kept to letters, digits and . _ + - (others become _)
+ * so that they need no escaping in a line. */
 unsigned gcs_object_owner(struct gcs_object_names *o, const char *basename);
 /* "v8_heap", ..., or the object's name; NULL for an id with no name. */
 const char *gcs_owner_name(const struct gcs_object_names *o, unsigned owner);

@@ -79,6 +79,38 @@ static void leak_settings(void **state)
     assert_true(c.dest_ok);
 }
 
+static void mapping_settings(void **state)
+{
+    (void)state;
+    struct gcs_config c;
+    struct gcs_env none = { 0 };
+    gcs_config_parse(&none, 1, &c);
+    assert_true(c.maps);
+    assert_int_equal(c.sites_interval_ms, 0);
+    struct gcs_env on = { .maps = "1", .sites = "30" };
+    gcs_config_parse(&on, 1, &c);
+    assert_true(c.maps);
+    assert_int_equal(c.sites_interval_ms, 30000);
+    assert_int_equal(c.problems, 0);
+    struct gcs_env off = { .maps = "0" };
+    gcs_config_parse(&off, 1, &c);
+    assert_false(c.maps);
+    assert_int_equal(c.problems, 0);
+    /* Sites need counting. */
+    struct gcs_env both = { .maps = "0", .sites = "5" };
+    gcs_config_parse(&both, 1, &c);
+    assert_int_equal(c.sites_interval_ms, 0);
+    assert_int_equal(c.problems, 1);
+    assert_non_null(strstr(c.problem[0], "GCSTATS_SITES"));
+    struct gcs_env bad = { .maps = "yes", .sites = "often" };
+    gcs_config_parse(&bad, 1, &c);
+    assert_true(c.maps);
+    assert_int_equal(c.sites_interval_ms, 0);
+    assert_int_equal(c.problems, 2);
+    assert_non_null(strstr(c.problem[0], "GCSTATS_MAPS=yes"));
+    assert_non_null(strstr(c.problem[1], "GCSTATS_SITES=often"));
+}
+
 static void path_templates(void **state)
 {
     (void)state;
@@ -167,6 +199,7 @@ int main(void)
         cmocka_unit_test(intervals),
         cmocka_unit_test(byte_counts),
         cmocka_unit_test(leak_settings),
+        cmocka_unit_test(mapping_settings),
         cmocka_unit_test(path_templates),
         cmocka_unit_test(defaults),
         cmocka_unit_test(bad_values_name_variable_and_value),

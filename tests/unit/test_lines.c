@@ -274,6 +274,153 @@ static void leak_and_leak_end_lines(void **state)
     json_decref(v);
 }
 
+/* Every owner named with the longest name, every number at its largest. */
+static void worst_mapped(struct gcs_mapped *m)
+{
+    static char names[GCS_OWNERS][48];
+    memset(m, 0xff, sizeof *m);
+    m->have = true;
+    m->incomplete = false;
+    for (int o = 0; o < GCS_OWNERS; o++) {
+        memset(names[o], 'n', 47);
+        names[o][46] = (char)('a' + o);
+        names[o][47] = '\0';
+        m->name[o] = names[o];
+    }
+}
+
+static json_t *object_at(json_t *v, const char *key)
+{
+    json_t *o = json_object_get(v, key);
+    if (!json_is_object(o))
+        fail_msg("%s is not an object", key);
+    return o;
+}
+
+static void mapped_bytes_by_owner(void **state)
+{
+    (void)state;
+    static const char *const names[GCS_OWNERS] = { "v8_heap", "v8_code", "libuv", "malloc", "other",
+                                                   "addon.node" };
+    struct gcs_record r = sample_record(GCS_EV_TICK);
+    r.mapped.have = true;
+    for (int o = 0; o < GCS_OWNERS; o++)
+        r.mapped.name[o] = names[o];
+    r.mapped.owner[0] = (struct gcs_usage){ 4 << 20, 3 << 20, 5 << 20, 4 << 20 };
+    r.mapped.owner[5] = (struct gcs_usage){ 1 << 20, 1 << 20, 1 << 20, 1 << 20 };
+    r.mapped.total = (struct gcs_usage){ 5 << 20, 4 << 20, 6 << 20, 5 << 20 };
+    json_t *v = format(&r, 0);
+    json_t *m = object_at(v, "mapped");
+    assert_int_equal(u(m, "reserved"), 5 << 20);
+    assert_int_equal(u(m, "peak_committed"), 5 << 20);
+    assert_true(json_is_true(json_object_get(m, "complete")));
+    json_t *owners = object_at(m, "owners");
+    assert_int_equal(json_object_size(owners), 6);   /* the five fixed ones and the addon */
+    assert_int_equal(u(owners, "v8_heap.committed"), 3 << 20);
+    assert_int_equal(u(object_at(owners, "addon.node"), "peak_committed"), 1 << 20);
+    assert_int_equal(u(owners, "libuv.reserved"), 0);
+    json_decref(v);
+
+    /* A named object that never mapped anything is left out. */
+    r.mapped.owner[5] = (struct gcs_usage){ 0 };
+    v = format(&r, 0);
+    assert_null(json_object_get(object_at(object_at(v, "mapped"), "owners"), "addon.node"));
+    json_decref(v);
+
+    /* Not counted: null, on stats lines too. */
+    r.mapped.have = false;
+    r.event = GCS_EV_STATS;
+    v = format(&r, 0);
+    assert_true(json_is_null(json_object_get(v, "mapped")));
+    json_decref(v);
+
+    /* A leak of mapped memory names its owner. */
+    r = sample_record(GCS_EV_LEAK);
+    r.mapped.have = true;
+    for (int o = 0; o < GCS_OWNERS; o++)
+        r.mapped.name[o] = names[o];
+    r.memory = GCS_MEM_MAPPED;
+    r.mapped_owner = 5;
+    r.verdict.series[GCS_MEM_MAPPED].state = GCS_STATE_LEAK;
+    r.verdict.series[GCS_MEM_MAPPED].a = (struct gcs_assessment){ .state = GCS_STATE_LEAK, .points = 8,
+        .from_ms = 1795663210123LL, .to_ms = 1795663220123LL, .rate = 1 << 20, .rate_low = 900000,
+        .growth = 10 << 20, .level_end = 12 << 20, .confidence = 0.999 };
+    v = format(&r, 0);
+    assert_string_equal(str(v, "memory"), "mapped");
+    assert_string_equal(str(v, "owner"), "addon.node");
+    assert_true(json_is_null(json_object_get(v, "seconds_to_limit")));
+    assert_non_null(strstr(str(v, "reason"), "memory mapped outside the V8 heap (most of it by addon.node)"));
+    json_decref(v);
+    /* The verdict on other lines says which memory. */
+    r.event = GCS_EV_TICK;
+    v = format(&r, 0);
+    assert_string_equal(str(object_at(v, "verdict"), "memory"), "mapped");
+    assert_string_equal(str(object_at(object_at(v, "trend"), "mapped"), "state"), "leak");
+    json_decref(v);
+}
+
+static void sites_lines(void **state)
+{
+    (void)state;
+    static struct gcs_json j;
+    struct gcs_mapped m = { .have = true };
+    for (int o = 0; o < GCS_OWNERS; o++)
+        m.name[o] = o < 5 ? (const char *[]){ "v8_heap", "v8_code", "libuv", "malloc", "other" }[o] : NULL;
+    struct gcs_site_report sites[8];
+    memset(sites, 0, sizeof sites);
+    sites[0].owner = "addon.node";
+    sites[0].usage = (struct gcs_usage){ 32 << 20, 32 << 20, 32 << 20, 32 << 20 };
+    sites[0].resident = 32 << 20;
+    sites[0].nframes = 2;
+    snprintf(sites[0].frame[0].function, sizeof sites[0].frame[0].function, "mapper_leak_pages");
+    snprintf(sites[0].frame[0].object, sizeof sites[0].frame[0].object, "addon.node");
+    sites[0].frame[0].offset = 0x1f;
+    snprintf(sites[0].frame[1].object, sizeof sites[0].frame[1].object, "node");
+    sites[0].frame[1].offset = 0xabc;
+    sites[1].owner = "v8_heap";   /* not named yet: no frames */
+    size_t shown;
+    size_t len = gcs_format_sites(&j, 1795663240123LL, &m, sites, 2, &info, 3, &shown);
+    assert_true(len > 0);
+    assert_int_equal(shown, 2);
+    json_t *v = json_loadb(j.buf, len, 0, NULL);
+    assert_non_null(v);
+    common_fields(v, "sites", 1, 3);
+    json_t *list = json_object_get(v, "sites");
+    assert_int_equal(json_array_size(list), 2);
+    json_t *top = json_array_get(list, 0);
+    assert_string_equal(str(top, "owner"), "addon.node");
+    assert_string_equal(str(top, "function"), "mapper_leak_pages");
+    assert_int_equal(u(top, "resident"), 32 << 20);
+    json_t *stack = json_object_get(top, "stack");
+    assert_string_equal(json_string_value(json_array_get(stack, 0)), "mapper_leak_pages+0x1f (addon.node)");
+    assert_string_equal(json_string_value(json_array_get(stack, 1)), "node+0xabc");
+    assert_true(json_is_null(json_object_get(json_array_get(list, 1), "function")));
+    json_decref(v);
+
+    /* Names as long as they come: fewer sites, never a broken line. */
+    for (int i = 0; i < 8; i++) {
+        sites[i].owner = "other";
+        sites[i].nframes = 3;
+        for (int f = 0; f < 3; f++) {
+            memset(sites[i].frame[f].function, '<', sizeof sites[i].frame[f].function - 1);
+            sites[i].frame[f].function[sizeof sites[i].frame[f].function - 1] = '\0';
+            memset(sites[i].frame[f].object, 'o', sizeof sites[i].frame[f].object - 1);
+            sites[i].frame[f].object[sizeof sites[i].frame[f].object - 1] = '\0';
+            sites[i].frame[f].offset = UINT64_MAX;
+        }
+        sites[i].usage = (struct gcs_usage){ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+        sites[i].resident = UINT64_MAX;
+    }
+    worst_mapped(&m);
+    len = gcs_format_sites(&j, 253402300799999LL, &m, sites, 8, &info, UINT64_MAX, &shown);
+    assert_true(len > 0 && len < 4096);
+    assert_true(shown >= 1 && shown < 8);
+    v = json_loadb(j.buf, len, JSON_DECODE_INT_AS_REAL, NULL);
+    assert_non_null(v);
+    assert_int_equal(json_array_size(json_object_get(v, "sites")), shown);
+    json_decref(v);
+}
+
 /* The largest record possible still makes a line shorter than PIPE_BUF. */
 static void worst_case_lines_fit(void **state)
 {
@@ -290,7 +437,7 @@ static void worst_case_lines_fit(void **state)
         r.forced = true;
         r.summary.usage_trend = -9e15;
         r.summary.min.when_ms = r.summary.max.when_ms = 253402300799999LL;
-        r.memory = GCS_MEM_EXTERNAL;
+        r.memory = ev % 2 ? GCS_MEM_EXTERNAL : GCS_MEM_MAPPED;
         for (int m = 0; m < GCS_MEM_COUNT; m++) {
             r.verdict.series[m].state = GCS_STATE_LEAK;
             r.verdict.series[m].a.from_ms = r.verdict.series[m].since_ms = 0;
@@ -301,6 +448,8 @@ static void worst_case_lines_fit(void **state)
         }
         memset(r.text, '"', sizeof r.text - 1);
         r.text[sizeof r.text - 1] = '\0';
+        worst_mapped(&r.mapped);
+        r.mapped_owner = GCS_OWNERS - 1;
         /* jansson keeps integers in int64: read UINT64_MAX as a real. */
         json_t *v = format_with(&r, UINT64_MAX, JSON_DECODE_INT_AS_REAL);
         json_decref(v);
@@ -317,6 +466,8 @@ int main(void)
         cmocka_unit_test(verdict_on_every_summary_line),
         cmocka_unit_test(leak_and_leak_end_lines),
         cmocka_unit_test(worst_case_lines_fit),
+        cmocka_unit_test(mapped_bytes_by_owner),
+        cmocka_unit_test(sites_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -225,6 +225,18 @@ static void check_against(const struct model *md)
     check_usage(&book.total, &md->total);
     uintptr_t last_end = 0;
     assert_int_equal(check_tree(book.root, &last_end), book.intervals);
+    static struct gcs_map_node listed[MODEL_PAGES];
+    size_t n = gcs_mappings_list(&book, listed, MODEL_PAGES);
+    assert_int_equal(n, book.intervals);
+    uint64_t listed_bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            assert_true(listed[i].start >= listed[i - 1].end);
+        listed_bytes += listed[i].end - listed[i].start;
+    }
+    assert_int_equal(listed_bytes, book.total.reserved);
+    if (n > 1)
+        assert_int_equal(gcs_mappings_list(&book, listed, 1), 1);
 }
 
 static void random_operations_match_the_model(void **state)

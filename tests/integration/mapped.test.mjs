@@ -1,0 +1,125 @@
+// Memory outside the V8 heap: mappings counted by owner and call site.
+// A native addon built for the test maps memory and never unmaps it: its
+// bytes must appear under its own name, exactly, its function must top the
+// sites line, and the verdict must name mapped memory while the heap is
+// flat. A Buffer leak must show in external memory and RSS; with jemalloc
+// preloaded, its arenas must be counted as "malloc".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtures, runNodeWithLines, byEvent } from './harness.mjs';
+
+const mapper = process.env.GCSTATS_MAPPER;
+const addon = 'gcs_test_mapper.node';
+const MiB = 1 << 20;
+const jemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/lib/x86_64-linux-gnu/libjemalloc.so.2'].find(existsSync);
+
+test('the addon was built against the installed node headers', () => {
+  assert.ok(mapper && existsSync(mapper), `GCSTATS_MAPPER=${mapper}: node_api.h was not found at configure time`);
+});
+
+test('an addon that maps and never unmaps: named, exact, and judged a leak', async () => {
+  const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'map_leak.js'), '32'], {
+    env: { GCSTATS_MAPPER: mapper, GCSTATS_SITES: '1', GCSTATS_LEAK_MIN_SPAN: '3', GCSTATS_INTERVAL: '0' },
+  });
+  assert.equal(res.code, 0, res.stderr);
+  const { held, protectedBytes, rate } = JSON.parse(res.stdout);
+  assert.equal(held, 32 * MiB);
+  assert.equal(protectedBytes, 16 * MiB);
+
+  const stats = byEvent(res.lines, 'stats').filter((l) => l.forced);
+  const mine = (l) => l.mapped.owners[addon] ?? { reserved: 0, committed: 0, peak_committed: 0 };
+  // One forced GC after each step, then after protectHalf, then after release.
+  assert.equal(stats.length, 34);
+  const leakPhase = stats.slice(0, 32).map((l) => mine(l).committed);
+  leakPhase.forEach((bytes, i) => assert.equal(bytes, (i + 1) * MiB, `after step ${i + 1}`));
+  const afterProtect = mine(stats[32]);
+  assert.equal(afterProtect.reserved, 32 * MiB);
+  assert.equal(afterProtect.committed, 16 * MiB);
+  const afterRelease = mine(stats[33]);
+  assert.equal(afterRelease.reserved, 0);
+  assert.equal(afterRelease.committed, 0);
+  assert.equal(afterRelease.peak_committed, 32 * MiB);
+  // Nothing of the addon's is counted as V8's.
+  for (const l of stats) assert.ok(l.mapped.complete);
+
+  // The sites line: the addon's function on top (by resident bytes), by
+  // name and object.
+  const sites = byEvent(res.lines, 'sites');
+  assert.ok(sites.length >= 3, 'a sites line every second');
+  const biggest = sites.reduce((a, b) => (mine(b).committed > mine(a).committed ? b : a));
+  const top = biggest.sites[0];
+  assert.equal(top.owner, addon);
+  assert.equal(top.object, addon);
+  assert.equal(top.function, 'mapper_leak_pages');
+  assert.equal(top.committed, mine(biggest).committed);
+  assert.equal(top.resident, top.committed, 'the addon touched every page it mapped');
+  assert.match(top.stack[0], /^mapper_leak_pages\+0x[0-9a-f]+ \(gcs_test_mapper\.node\)$/);
+
+  // The verdict: mapped memory, this addon, at the rate it mapped.
+  const leaks = byEvent(res.lines, 'leak');
+  assert.ok(leaks.length >= 1, 'a leak line');
+  assert.deepEqual([...new Set(leaks.map((l) => l.memory))], ['mapped']);
+  assert.equal(leaks[0].owner, addon);
+  assert.match(leaks[0].reason, /mapped outside the V8 heap \(most of it by gcs_test_mapper\.node\)/);
+  assert.ok(Math.abs(leaks[0].rate_bytes_per_s - rate) / rate < 0.25, `rate ${leaks[0].rate_bytes_per_s} vs ${rate}`);
+  assert.equal(leaks[0].seconds_to_limit, null);
+  const duringLeak = stats.find((l) => Date.parse(l.ts) >= Date.parse(leaks[0].ts));
+  assert.equal(duringLeak.verdict.state, 'leak');
+  assert.equal(duringLeak.verdict.memory, 'mapped');
+  assert.notEqual(duringLeak.trend.heap.state, 'leak');
+});
+
+test('V8 heap pages are counted as v8_heap, the code range as v8_code', async () => {
+  const res = await runNodeWithLines(['--expose-gc', '-e', `
+    const keep = []; for (let i = 0; i < 40; i++) keep.push(new Array(250000).fill(i));
+    global.gc(); setTimeout(() => console.log(keep.length), 100);`], { env: { GCSTATS_INTERVAL: '0' } });
+  assert.equal(res.code, 0, res.stderr);
+  const last = byEvent(res.lines, 'stats').at(-1);
+  const { v8_heap: heap, v8_code: code } = last.mapped.owners;
+  // ~80 MB of arrays: the pages V8 committed for its heap hold them.
+  assert.ok(heap.committed >= last.heap.used, `v8_heap ${heap.committed} < used ${last.heap.used}`);
+  assert.ok(heap.committed <= last.heap.total * 1.5 + 8 * MiB, `v8_heap ${heap.committed} vs total ${last.heap.total}`);
+  assert.ok(code.reserved >= 128 * MiB, `code range ${code.reserved}`);
+});
+
+test('a Buffer leak: external memory and RSS grow, the verdict names external memory', async () => {
+  const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'leak_then_stop.js'), 'buffer', 'Infinity', '9000'], {
+    env: { GCSTATS_LEAK_MIN_SPAN: '3' },
+  });
+  assert.equal(res.code, 0, res.stderr);
+  const stats = byEvent(res.lines, 'stats').filter((l) => l.forced);
+  const first = stats[1];
+  // At the most external memory (the fixture frees its Buffers at the end).
+  const last = stats.reduce((a, b) => (b.heap.external > a.heap.external ? b : a));
+  const externalGrowth = last.heap.external - first.heap.external;
+  assert.ok(externalGrowth > 12 * MiB, `external grew ${externalGrowth}`);
+  assert.ok(last.rss - first.rss > 0.8 * externalGrowth, `rss grew ${last.rss - first.rss}, external ${externalGrowth}`);
+  const leaks = byEvent(res.lines, 'leak');
+  assert.ok(leaks.length >= 1);
+  assert.equal(leaks[0].memory, 'external');
+  assert.equal(byEvent(res.lines, 'exit')[0].verdict.memory, 'external');
+});
+
+test('with jemalloc preloaded: Buffers land in its arenas, counted as malloc', { skip: !jemalloc && 'libjemalloc2 is not installed' }, async () => {
+  const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'leak_then_stop.js'), 'buffer', 'Infinity', '6000'], {
+    env: { LD_PRELOAD: `${jemalloc} ${process.env.GCSTATS_LIB}`, GCSTATS_SITES: '1', GCSTATS_INTERVAL: '0' },
+  });
+  assert.equal(res.code, 0, res.stderr);
+  const stats = byEvent(res.lines, 'stats').filter((l) => l.forced);
+  const first = stats[1];
+  const last = stats.reduce((a, b) => (b.heap.external > a.heap.external ? b : a));
+  const externalGrowth = last.heap.external - first.heap.external;
+  const mallocGrowth = last.mapped.owners.malloc.committed - first.mapped.owners.malloc.committed;
+  assert.ok(externalGrowth > 8 * MiB, `external grew ${externalGrowth}`);
+  assert.ok(mallocGrowth >= 0.9 * externalGrowth, `malloc mappings grew ${mallocGrowth}, external ${externalGrowth}`);
+  assert.ok(mallocGrowth <= 2 * externalGrowth + 16 * MiB, `malloc mappings grew ${mallocGrowth}, external ${externalGrowth}`);
+  // The heap pages are still V8's, not the allocator's.
+  assert.ok(last.mapped.owners.v8_heap.committed >= last.heap.used);
+  const sites = byEvent(res.lines, 'sites').at(-1);
+  const malloc = sites.sites.find((s) => s.owner === 'malloc');
+  assert.ok(malloc, 'a malloc site');
+  // jemalloc's own frames fill the unwound stack: the site names it.
+  assert.equal(malloc.object, 'libjemalloc.so.2');
+});
