@@ -17,9 +17,10 @@
 #include "symbols.h"
 #include "v8api.h"
 
-/* Frames unwound above the interposer: gcstats' own frames come first and
- * are dropped, then up to GCS_SITE_FRAMES are kept. */
-#define UNWIND_FRAMES (GCS_SITE_FRAMES + 6)
+/* Frames unwound above the interposer: gcstats' own three (the unwinding
+ * function, the accounting, the interposer) come first and are dropped,
+ * then up to GCS_SITE_FRAMES are kept. */
+#define UNWIND_FRAMES (GCS_SITE_FRAMES + 3)
 /* The writer names new sites at most this often. */
 #define REFINE_INTERVAL_MS 1000
 /* Samples kept for naming the owner that grew. */
@@ -142,15 +143,16 @@ static int unwind_site(uintptr_t *frames, const void *caller)
     return n;
 }
 
-/* The site for these frames, made and classified if new. Takes and drops the lock. */
+/* The site for these frames, made and classified if new; called and
+ * returns with the lock held, but drops it while a new site's objects are
+ * looked up. */
 static unsigned site_for(const uintptr_t *frames, int n)
 {
     uint64_t hash = gcs_frames_hash(frames, n);
-    pthread_mutex_lock(&book_lock);
     unsigned site = gcs_sites_find(&sites, frames, n, hash);
-    pthread_mutex_unlock(&book_lock);
     if (site != 0 || n == 0)
         return site;
+    pthread_mutex_unlock(&book_lock);
 
     /* New: find the frames' objects without the lock (the loader's list
      * has its own), then add under it. */
@@ -171,7 +173,6 @@ static unsigned site_for(const uintptr_t *frames, int n)
         unsigned owner = gcs_classify_frames(kinds, named, n, &caller);
         site = gcs_sites_add(&sites, frames, n, hash, owner, (unsigned)caller);
     }
-    pthread_mutex_unlock(&book_lock);
     return site;
 }
 
@@ -190,8 +191,8 @@ void gcs_memmap_on_map(uintptr_t addr, size_t len, int prot, const void *caller)
         return;
     uintptr_t frames[GCS_SITE_FRAMES];
     int n = unwind_site(frames, caller);
-    unsigned site = site_for(frames, n);
     pthread_mutex_lock(&book_lock);
+    unsigned site = site_for(frames, n);
     unsigned owner = in_code_range(addr, page_len(len)) ? GCS_OWNER_V8_CODE
                      : site != 0                         ? sites.sites[site].owner
                                                          : GCS_OWNER_OTHER;
