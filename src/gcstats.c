@@ -96,6 +96,23 @@ static void write_sites(void)
                                                      gcs_output_dropped(), &shown));
 }
 
+static void error_record(struct gcs_record *r, const char *reason);
+
+/* Writer thread, at every wake-up: names for new call sites, and one
+ * error line if the book of mappings filled up. */
+static void writer_idle(void)
+{
+    static bool said_full;
+    gcs_memmap_refine();
+    if (!said_full && gcs_memmap_enabled() && gcs_memmap_book_full()) {
+        said_full = true;
+        struct gcs_record r;
+        error_record(&r, "more live mappings than gcstats can count (65536 intervals): the mapped "
+                         "numbers stopped changing and say complete=false; GC statistics go on");
+        gcs_output_submit(&r);
+    }
+}
+
 static void writer_started_here(void)
 {
     /* The writer's own mappings (symbol tables it reads) are not the host's. */
@@ -206,7 +223,7 @@ __attribute__((constructor)) static void gcstats_init(void)
         .sites_ms = config.sites_interval_ms,
         .sites = write_sites,
         .prepare = prepare_record,
-        .idle = gcs_memmap_refine,
+        .idle = writer_idle,
     };
     if (!gcs_output_start(&jobs)) {
         error_record(&r, "could not start the output thread; gcstats writes nothing");

@@ -373,6 +373,14 @@ static void name_new_sites(uint32_t count)
     }
 }
 
+bool gcs_memmap_book_full(void)
+{
+    pthread_mutex_lock(&book_lock);
+    bool full = book.full;
+    pthread_mutex_unlock(&book_lock);
+    return full;
+}
+
 void gcs_memmap_refine(void)
 {
     if (!gcs_memmap_enabled())

@@ -48,6 +48,8 @@ unsigned gcs_memmap_grown_owner(int64_t since_mono_ms);
 
 /* Writer thread: give new sites names and better owners. */
 void gcs_memmap_refine(void);
+/* True once the book ran out of intervals: its numbers stopped changing. */
+bool gcs_memmap_book_full(void);
 /* Writer thread: the current totals, for the lines. */
 void gcs_memmap_read(struct gcs_mapped *out);
 /* Writer thread: the top sites by committed bytes, named. */

@@ -150,6 +150,14 @@ static void assess(struct gcs_detector *d, const struct gcs_detect_config *c, st
     struct gcs_trend_fit recent;
     bool have_recent = k - r >= 2 && gcs_trend_fit(win + r, k - r, win[r].t_ms, &recent);
     a->recent_rate = have_recent ? recent.slope * 1000.0 : 0.0;
+    if (k - r == 1 && k >= 2 && win[k - 1].t_ms > win[k - 2].t_ms) {
+        /* Full GCs grow rarer as a heap grows (V8 raises its limit), so
+         * the newer half may hold a single point: then the rate into it,
+         * from the point before. */
+        have_recent = true;
+        a->recent_rate = ((double)win[k - 1].bytes - (double)win[k - 2].bytes) * 1000.0 /
+                         (double)(win[k - 1].t_ms - win[k - 2].t_ms);
+    }
     if (r > 0 && r < k) {
         uint64_t older_min = UINT64_MAX, newer_min = UINT64_MAX;
         for (uint32_t i = 0; i < k; i++) {

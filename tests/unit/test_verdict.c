@@ -105,6 +105,33 @@ static void sparse_samples_need_five(void **state)
     assert_int_equal(r.first_leak_ms, 120000);   /* the 5th sample */
 }
 
+/* Full GCs grow rarer as a leaking heap grows (V8 raises its limit): the
+ * newer half of the window can hold a single sample. Its rate is then the
+ * rate into it, and the leak is still reported. */
+static void samples_that_thin_out(void **state)
+{
+    (void)state;
+    struct gcs_detect_config c;
+    gcs_detect_config_default(&c);
+    struct gcs_detector d;
+    gcs_detector_init(&d);
+    static const int64_t at_s[] = { 2, 6, 9, 14, 35 };
+    enum gcs_detect_event e = GCS_DETECT_NONE;
+    for (size_t i = 0; i < sizeof at_s / sizeof at_s[0]; i++)
+        e = gcs_detector_add(&d, &c, at_s[i] * 1000, (uint64_t)(20 * MB + 5e6 * (double)at_s[i]));
+    assert_int_equal(d.last.points, 5);
+    assert_true(fabs(d.last.recent_rate - 5e6) / 5e6 < 0.01);   /* from 14 s to 35 s */
+    assert_int_equal(e, GCS_DETECT_LEAK);
+    /* The same points with the last one no higher than the one before: no leak. */
+    gcs_detector_init(&d);
+    for (size_t i = 0; i < sizeof at_s / sizeof at_s[0]; i++) {
+        double t = (double)(i + 1 < sizeof at_s / sizeof at_s[0] ? at_s[i] : 14);
+        e = gcs_detector_add(&d, &c, at_s[i] * 1000, (uint64_t)(20 * MB + 5e6 * t));
+    }
+    assert_true(d.last.recent_rate == 0.0);
+    assert_int_not_equal(d.state, GCS_STATE_LEAK);
+}
+
 static void warm_up_then_flat_is_not_a_leak(void **state)
 {
     (void)state;
@@ -241,6 +268,7 @@ int main(void)
         cmocka_unit_test(slow_leak_is_found_with_its_rate),
         cmocka_unit_test(fast_leak_is_found_at_the_earliest_moment),
         cmocka_unit_test(sparse_samples_need_five),
+        cmocka_unit_test(samples_that_thin_out),
         cmocka_unit_test(warm_up_then_flat_is_not_a_leak),
         cmocka_unit_test(sawtooth_cache_is_not_a_leak),
         cmocka_unit_test(shrinking_heap_is_ok),
