@@ -26,7 +26,11 @@
 /* Samples kept for naming the owner that grew. */
 #define OUTSIDE_HISTORY 64
 
+/* The book changes under a mutex (any thread may map); its totals are
+ * also published under a sequence count, so that the GC epilogue reads
+ * them without waiting for the mutex. */
 static pthread_mutex_t book_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint32_t book_seq;   /* odd while the mutex's holder may be changing the book */
 static struct gcs_mappings book;
 static struct gcs_site_table sites;
 static struct gcs_object_names objects;
@@ -39,11 +43,48 @@ static struct {
     uintptr_t lo, hi;
 } code_ranges[GCS_MAX_ISOLATES];
 
+/* Touched only by the main isolate's thread (its GC epilogue). */
 static struct {
     int64_t mono_ms;
     uint64_t committed[GCS_OWNERS];
 } history[OUTSIDE_HISTORY];
 static unsigned history_next, history_count;
+
+static void lock_book(void)
+{
+    pthread_mutex_lock(&book_lock);
+    atomic_fetch_add_explicit(&book_seq, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+static void unlock_book(void)
+{
+    atomic_fetch_add_explicit(&book_seq, 1, memory_order_release);
+    pthread_mutex_unlock(&book_lock);
+}
+
+/* The totals as of a moment no change was under way; false if changes
+ * kept coming (then nothing is known). Never waits for the mutex. */
+static bool read_totals(struct gcs_mapped *out)
+{
+    for (int attempt = 0; attempt < 256; attempt++) {
+        uint32_t before = atomic_load_explicit(&book_seq, memory_order_acquire);
+        if (before & 1) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+            continue;
+        }
+        out->incomplete = book.full;
+        out->total = book.total;
+        memcpy(out->owner, book.owner, sizeof out->owner);
+        out->intervals = book.intervals;
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&book_seq, memory_order_relaxed) == before)
+            return true;
+    }
+    return false;
+}
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -152,7 +193,7 @@ static unsigned site_for(const uintptr_t *frames, int n)
     unsigned site = gcs_sites_find(&sites, frames, n, hash);
     if (site != 0 || n == 0)
         return site;
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
 
     /* New: find the frames' objects without the lock (the loader's list
      * has its own), then add under it. */
@@ -164,7 +205,7 @@ static unsigned site_for(const uintptr_t *frames, int n)
         describe_frame(&f[i]);
         kinds[i] = f[i].kind;
     }
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     site = gcs_sites_find(&sites, frames, n, hash);
     if (site == 0) {
         for (int i = 0; i < n; i++)
@@ -191,31 +232,31 @@ void gcs_memmap_on_map(uintptr_t addr, size_t len, int prot, const void *caller)
         return;
     uintptr_t frames[GCS_SITE_FRAMES];
     int n = unwind_site(frames, caller);
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     unsigned site = site_for(frames, n);
     unsigned owner = in_code_range(addr, page_len(len)) ? GCS_OWNER_V8_CODE
                      : site != 0                         ? sites.sites[site].owner
                                                          : GCS_OWNER_OTHER;
     gcs_mappings_map(&book, addr, page_len(len), prot != PROT_NONE, site, owner);
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
 }
 
 void gcs_memmap_on_unmap(uintptr_t addr, size_t len)
 {
     if (!gcs_memmap_enabled())
         return;
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     gcs_mappings_unmap(&book, addr, page_len(len));
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
 }
 
 void gcs_memmap_on_protect(uintptr_t addr, size_t len, int prot)
 {
     if (!gcs_memmap_enabled())
         return;
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     gcs_mappings_protect(&book, addr, page_len(len), prot != PROT_NONE);
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
 }
 
 void gcs_memmap_on_remap(uintptr_t old_addr, size_t old_len, uintptr_t new_addr, size_t new_len,
@@ -223,17 +264,17 @@ void gcs_memmap_on_remap(uintptr_t old_addr, size_t old_len, uintptr_t new_addr,
 {
     if (!gcs_memmap_enabled())
         return;
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     gcs_mappings_remap(&book, old_addr, page_len(old_len), new_addr, page_len(new_len),
                        keep_old || old_len == 0);
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
 }
 
 void gcs_memmap_add_code_range(const void *key, uintptr_t start, size_t len)
 {
     if (!gcs_memmap_enabled() || key == NULL || len == 0)
         return;
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     for (size_t i = 0; i < GCS_MAX_ISOLATES; i++) {
         if (code_ranges[i].key == NULL || code_ranges[i].key == key) {
             code_ranges[i].key = key;
@@ -245,16 +286,16 @@ void gcs_memmap_add_code_range(const void *key, uintptr_t start, size_t len)
     /* The range was reserved before the isolate was attached: what is
      * already in the book there is code space. */
     gcs_mappings_set_owner_in(&book, start & ~page_mask, page_len(len), GCS_OWNER_V8_CODE);
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
 }
 
 void gcs_memmap_remove_code_range(const void *key)
 {
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     for (size_t i = 0; i < GCS_MAX_ISOLATES; i++)
         if (code_ranges[i].key == key)
             code_ranges[i].key = NULL;
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
 }
 
 /* ---- The detector's series ------------------------------------------------ */
@@ -264,51 +305,55 @@ static bool outside_v8(unsigned owner)
     return owner != GCS_OWNER_V8_HEAP && owner != GCS_OWNER_V8_CODE;
 }
 
-uint64_t gcs_memmap_sample_outside(int64_t mono_ms)
+static uint64_t history_sum(const uint64_t *committed)
 {
     uint64_t sum = 0;
-    pthread_mutex_lock(&book_lock);
+    for (unsigned o = 0; o < GCS_OWNERS; o++)
+        if (outside_v8(o))
+            sum += committed[o];
+    return sum;
+}
+
+uint64_t gcs_memmap_sample_outside(int64_t mono_ms)
+{
+    struct gcs_mapped now;
+    if (!read_totals(&now))
+        return history_count > 0 ? history_sum(history[(history_next + OUTSIDE_HISTORY - 1) % OUTSIDE_HISTORY].committed) : 0;
     unsigned i = history_next;
     history[i].mono_ms = mono_ms;
-    for (unsigned o = 0; o < GCS_OWNERS; o++) {
-        history[i].committed[o] = book.owner[o].committed;
-        if (outside_v8(o))
-            sum += book.owner[o].committed;
-    }
+    for (unsigned o = 0; o < GCS_OWNERS; o++)
+        history[i].committed[o] = now.owner[o].committed;
     history_next = (i + 1) % OUTSIDE_HISTORY;
     if (history_count < OUTSIDE_HISTORY)
         history_count++;
-    pthread_mutex_unlock(&book_lock);
-    return sum;
+    return history_sum(history[i].committed);
 }
 
 unsigned gcs_memmap_grown_owner(int64_t since_mono_ms)
 {
     unsigned best = GCS_OWNER_OTHER;
-    pthread_mutex_lock(&book_lock);
-    if (history_count > 0) {
-        /* The oldest sample at or after since_mono_ms, and the newest. */
-        unsigned newest = (history_next + OUTSIDE_HISTORY - 1) % OUTSIDE_HISTORY;
-        unsigned from = newest;
-        for (unsigned k = 0; k < history_count; k++) {
-            unsigned i = (history_next + OUTSIDE_HISTORY - history_count + k) % OUTSIDE_HISTORY;
-            if (history[i].mono_ms >= since_mono_ms) {
-                from = i;
-                break;
-            }
-        }
-        int64_t best_growth = 0;
-        for (unsigned o = 0; o < GCS_OWNERS; o++) {
-            if (!outside_v8(o))
-                continue;
-            int64_t g = (int64_t)history[newest].committed[o] - (int64_t)history[from].committed[o];
-            if (g > best_growth) {
-                best_growth = g;
-                best = o;
-            }
+    if (history_count == 0)
+        return best;
+    /* The oldest sample at or after since_mono_ms, and the newest. */
+    unsigned newest = (history_next + OUTSIDE_HISTORY - 1) % OUTSIDE_HISTORY;
+    unsigned from = newest;
+    for (unsigned k = 0; k < history_count; k++) {
+        unsigned i = (history_next + OUTSIDE_HISTORY - history_count + k) % OUTSIDE_HISTORY;
+        if (history[i].mono_ms >= since_mono_ms) {
+            from = i;
+            break;
         }
     }
-    pthread_mutex_unlock(&book_lock);
+    int64_t best_growth = 0;
+    for (unsigned o = 0; o < GCS_OWNERS; o++) {
+        if (!outside_v8(o))
+            continue;
+        int64_t g = (int64_t)history[newest].committed[o] - (int64_t)history[from].committed[o];
+        if (g > best_growth) {
+            best_growth = g;
+            best = o;
+        }
+    }
     return best;
 }
 
@@ -360,14 +405,14 @@ static void name_new_sites(uint32_t count)
                 }
             }
             site_names[idx].named = true;
-            pthread_mutex_lock(&book_lock);
+            lock_book();
             unsigned was = sites.sites[idx].owner;
             unsigned now = gcs_refine_owner(was, names, nn);
             if (now != was) {
                 gcs_mappings_reassign_site(&book, idx, was, now);
                 sites.sites[idx].owner = (uint8_t)now;
             }
-            pthread_mutex_unlock(&book_lock);
+            unlock_book();
         }
         sites_named = last;
     }
@@ -375,10 +420,8 @@ static void name_new_sites(uint32_t count)
 
 bool gcs_memmap_book_full(void)
 {
-    pthread_mutex_lock(&book_lock);
-    bool full = book.full;
-    pthread_mutex_unlock(&book_lock);
-    return full;
+    struct gcs_mapped now;
+    return read_totals(&now) && now.incomplete;
 }
 
 void gcs_memmap_refine(void)
@@ -400,15 +443,9 @@ void gcs_memmap_refine(void)
 void gcs_memmap_read(struct gcs_mapped *out)
 {
     memset(out, 0, sizeof *out);
-    if (!gcs_memmap_enabled())
+    if (!gcs_memmap_enabled() || !read_totals(out))
         return;
     out->have = true;
-    pthread_mutex_lock(&book_lock);
-    out->incomplete = book.full;
-    out->total = book.total;
-    memcpy(out->owner, book.owner, sizeof out->owner);
-    out->intervals = book.intervals;
-    pthread_mutex_unlock(&book_lock);
     for (unsigned o = 0; o < GCS_OWNERS; o++)
         out->name[o] = gcs_owner_name(&objects, o);
 }
@@ -437,11 +474,11 @@ static void measure_resident(uint64_t *resident_of, struct gcs_usage *usage, str
 {
     static struct gcs_map_node spans[GCS_MAP_NODES];
     static unsigned char vec[16384];
-    pthread_mutex_lock(&book_lock);
+    lock_book();
     size_t n = gcs_mappings_list(&book, spans, GCS_MAP_NODES);
     memcpy(usage, book.site, sizeof book.site);
     memcpy(copy, sites.sites, count * sizeof copy[0]);
-    pthread_mutex_unlock(&book_lock);
+    unlock_book();
     memset(resident_of, 0, GCS_SITES * sizeof *resident_of);
     uintptr_t page = page_mask + 1;
     for (size_t i = 0; i < n; i++) {

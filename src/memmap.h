@@ -11,7 +11,8 @@
  * All of it runs with the hooks' re-entry guard held, so a mapping made by
  * libunwind, by the loader or by a signal handler on the same thread is
  * forwarded but not counted. One mutex guards the book; nothing is
- * called while it is held. */
+ * called while it is held. The GC epilogue never takes it: the totals
+ * are read under a sequence count. */
 #ifndef GCSTATS_MEMMAP_H
 #define GCSTATS_MEMMAP_H
 
@@ -40,7 +41,8 @@ void gcs_memmap_add_code_range(const void *key, uintptr_t start, size_t len);
 void gcs_memmap_remove_code_range(const void *key);
 
 /* The committed bytes outside V8 (every owner but v8_heap and v8_code),
- * remembered per owner with the time, for the detector's third series. */
+ * remembered per owner with the time, for the detector's third series.
+ * These two: on the main isolate's thread only. */
 uint64_t gcs_memmap_sample_outside(int64_t mono_ms);
 /* The owner whose committed bytes grew most since mono_ms, by the samples
  * above; GCS_OWNER_OTHER if nothing is known. */
@@ -50,7 +52,8 @@ unsigned gcs_memmap_grown_owner(int64_t since_mono_ms);
 void gcs_memmap_refine(void);
 /* True once the book ran out of intervals: its numbers stopped changing. */
 bool gcs_memmap_book_full(void);
-/* Writer thread: the current totals, for the lines. */
+/* The current totals, for the lines; any thread, never waits (have is
+ * false if the book kept changing while it was read). */
 void gcs_memmap_read(struct gcs_mapped *out);
 /* Writer thread: the top sites by committed bytes, named. */
 size_t gcs_memmap_top_sites(struct gcs_site_report *out, size_t max);

@@ -128,3 +128,46 @@ test('GCSTATS_INTERVAL=0: no tick lines', async () => {
   assert.equal(byEvent(lines, 'exit').length, 1);
   assert.equal(byEvent(lines, 'start')[0].settings.interval_s, 0);
 });
+
+test('GCSTATS_MAPS=0: nothing counted, no sites lines, GCSTATS_SITES said to be ignored', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'gc.jsonl');
+  const res = await run(nodeBin, idle(1200), {
+    env: baseEnv({ GCSTATS_MAPS: '0', GCSTATS_SITES: '0.2', GCSTATS_INTERVAL: '0.3', GCSTATS_FILE: path }),
+  });
+  assert.equal(res.code, 0);
+  const errs = jsonLines(res.stderr);
+  assert.equal(errs.length, 1);
+  assert.match(errs[0].reason, /GCSTATS_SITES is ignored with GCSTATS_MAPS=0/);
+  const lines = parseLines(readFileSync(path, 'utf8'));
+  const start = byEvent(lines, 'start')[0];
+  assert.equal(start.settings.maps, false);
+  assert.equal(start.settings.sites_s, 0);
+  assert.equal(byEvent(lines, 'sites').length, 0);
+  for (const l of [...byEvent(lines, 'stats'), ...byEvent(lines, 'tick'), ...byEvent(lines, 'exit')]) assert.equal(l.mapped, null);
+  assert.ok(byEvent(lines, 'tick').length >= 1);
+});
+
+test('GCSTATS_SITES: sites lines at that period; bad values named', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'gc.jsonl');
+  const res = await run(nodeBin, idle(1500), { env: baseEnv({ GCSTATS_SITES: '0.25', GCSTATS_INTERVAL: '0', GCSTATS_FILE: path }) });
+  assert.equal(res.code, 0);
+  const lines = parseLines(readFileSync(path, 'utf8'));
+  assert.equal(byEvent(lines, 'start')[0].settings.maps, true);
+  assert.equal(byEvent(lines, 'start')[0].settings.sites_s, 0.25);
+  const sites = byEvent(lines, 'sites');
+  assert.ok(sites.length >= 3, `${sites.length} sites lines`);
+  for (const s of sites) {
+    assert.equal(s.isolate, 1);
+    assert.ok(s.sites.length >= 1 && s.sites.length <= 8);
+    assert.ok(s.mapped.owners.v8_heap.committed > 0);
+    // The most resident first.
+    for (let i = 1; i < s.sites.length; i++) assert.ok(s.sites[i - 1].resident >= s.sites[i].resident);
+  }
+  const bad = await run(nodeBin, idle(10), { env: baseEnv({ GCSTATS_SITES: 'often', GCSTATS_MAPS: 'yes', GCSTATS_FILE: join(dir, 'bad.jsonl') }) });
+  assert.equal(bad.code, 0);
+  const reasons = jsonLines(bad.stderr).map((l) => l.reason).join('\n');
+  assert.match(reasons, /GCSTATS_MAPS=yes is not 0 or 1; using 1/);
+  assert.match(reasons, /GCSTATS_SITES=often is not a number of seconds/);
+});
