@@ -3,7 +3,6 @@
 #define UNW_LOCAL_ONLY
 #include <errno.h>
 #include <libunwind.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "clock.h"
 #include "mappings.h"
+#include "objects.h"
 #include "registry.h"
 #include "sites.h"
 #include "symbols.h"
@@ -86,32 +86,14 @@ static bool read_totals(struct gcs_mapped *out)
     return false;
 }
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    uintptr_t target = (uintptr_t)data, lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (start < lo)
-            lo = start;
-        if (start + ph->p_memsz > hi)
-            hi = start + ph->p_memsz;
-    }
-    if (target >= lo && target < hi) {
-        self_lo = lo;
-        self_hi = hi;
-        return 1;
-    }
-    return 0;
-}
-
 void gcs_memmap_enable(void)
 {
     page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)gcs_memmap_enable);
+    struct gcs_object_info self;
+    if (gcs_object_at((uintptr_t)gcs_memmap_enable, &self)) {
+        self_lo = self.lo;
+        self_hi = self.hi;
+    }
     /* Per-thread caches: the global one takes a lock and changes the
      * signal mask around every step. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
@@ -132,28 +114,6 @@ struct frame_object {
     char name[GCS_OBJECT_NAME_MAX];
 };
 
-static int find_frame_object(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    struct frame_object *f = data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (f->addr >= start && f->addr < start + ph->p_memsz) {
-            const char *path = info->dlpi_name ? info->dlpi_name : "";
-            const char *base = path[0] ? gcs_basename(path) : program_invocation_short_name;
-            size_t n = strnlen(base, GCS_OBJECT_NAME_MAX - 1);
-            memcpy(f->name, base, n);
-            f->name[n] = '\0';
-            f->kind = gcs_object_kind_from_path(path);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void describe_frame(struct frame_object *f)
 {
     f->name[0] = '\0';
@@ -162,8 +122,16 @@ static void describe_frame(struct frame_object *f)
     } else if (gcs_v8_owns_code_at((const void *)f->addr)) {
         f->kind = GCS_OBJ_V8;
     } else {
-        f->kind = GCS_OBJ_UNKNOWN;   /* JIT code, or an object unloaded meanwhile */
-        dl_iterate_phdr(find_frame_object, f);
+        struct gcs_object_info o;
+        if (!gcs_object_at(f->addr, &o)) {
+            f->kind = GCS_OBJ_UNKNOWN;   /* JIT code, or an object unloaded meanwhile */
+            return;
+        }
+        const char *base = o.path[0] ? gcs_basename(o.path) : program_invocation_short_name;
+        size_t n = strnlen(base, GCS_OBJECT_NAME_MAX - 1);
+        memcpy(f->name, base, n);
+        f->name[n] = '\0';
+        f->kind = gcs_object_kind_from_path(o.path);
     }
 }
 

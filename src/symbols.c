@@ -12,33 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "objects.h"
 #include "sites.h"
-
-struct object_of {
-    uintptr_t addr;
-    bool found;
-    uintptr_t bias;
-    const char *name;   /* the loader's string: "" for the main program */
-};
-
-static int find_object(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    struct object_of *o = data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (o->addr >= start && o->addr < start + ph->p_memsz) {
-            o->found = true;
-            o->bias = info->dlpi_addr;
-            o->name = info->dlpi_name ? info->dlpi_name : "";
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static void copy_trunc(char *dst, size_t cap, const char *src)
 {
@@ -186,17 +161,16 @@ void gcs_symbolize(struct gcs_symbol_query *q, size_t n)
     for (size_t i = 0; i < n; i++) {
         q[i].raw[0] = q[i].function[0] = q[i].object[0] = '\0';
         q[i].offset = 0;
-        struct object_of o = { q[i].addr, false, 0, NULL };
-        dl_iterate_phdr(find_object, &o);
+        struct gcs_object_info o;
         p[i].q = &q[i];
-        if (!o.found)
+        if (!gcs_object_at(q[i].addr, &o))
             continue;
-        bool main_program = o.name[0] == '\0';
+        bool main_program = o.path[0] == '\0';
         copy_trunc(q[i].object, sizeof q[i].object,
-                   main_program ? program_invocation_short_name : gcs_basename(o.name));
+                   main_program ? program_invocation_short_name : gcs_basename(o.path));
         q[i].offset = q[i].addr - o.bias;
         p[i].bias = o.bias;
-        paths[i] = main_program ? "/proc/self/exe" : o.name;
+        paths[i] = main_program ? "/proc/self/exe" : o.path;
     }
     /* One scan per object: group the queries by object (same bias and path). */
     bool *done = calloc(n ? n : 1, sizeof *done);

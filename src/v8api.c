@@ -1,10 +1,11 @@
 #include "v8api.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "objects.h"
 
 struct gcs_v8 gcs_v8;
 
@@ -45,29 +46,6 @@ static const struct {
 /* The address range of the object that defines V8, found once at bind. */
 static uintptr_t v8_object_lo, v8_object_hi;
 
-static int find_object_range(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    uintptr_t target = (uintptr_t)data;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (start < lo)
-            lo = start;
-        if (start + ph->p_memsz > hi)
-            hi = start + ph->p_memsz;
-    }
-    if (target >= lo && target < hi) {
-        v8_object_lo = lo;
-        v8_object_hi = hi;
-        return 1;
-    }
-    return 0;
-}
-
 bool gcs_v8_owns_code_at(const void *addr)
 {
     uintptr_t a = (uintptr_t)addr;
@@ -89,7 +67,11 @@ bool gcs_v8_bind(const char **missing)
     }
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         *required[i].slot = found[i];
-    dl_iterate_phdr(find_object_range, (void *)(uintptr_t)fn.get_version);
+    struct gcs_object_info v8_object;
+    if (gcs_object_at((uintptr_t)fn.get_version, &v8_object)) {
+        v8_object_lo = v8_object.lo;
+        v8_object_hi = v8_object.hi;
+    }
     fn.isolate_key_created = dlsym(RTLD_DEFAULT, "_ZN2v88internal7Isolate20isolate_key_created_E");
     fn.get_code_range = (get_code_range_fn)dlsym(RTLD_DEFAULT, "_ZN2v87Isolate12GetCodeRangeEPPvPm");
 
