@@ -57,6 +57,15 @@ static bool read_rss(uint64_t *out)
     return true;
 }
 
+/* RSS now and at its peak, into r. */
+static void fill_rss(struct gcs_record *r)
+{
+    r->have_rss = read_rss(&r->rss_bytes);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
+}
+
 /* From another thread than the isolate's: the published snapshot. With
  * no isolate (the main one never attached), counters stay zero. */
 static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isolate *s)
@@ -66,22 +75,15 @@ static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isol
         memset(&snap, 0, sizeof snap);
     gcs_snapshot_record(r, ev, s != NULL ? atomic_load(&s->number) : 1, &snap);
     gcs_memmap_read(&r->mapped);
-    r->have_rss = read_rss(&r->rss_bytes);
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
-        r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
+    fill_rss(r);
 }
 
-/* Writer thread, before each line: what is read when the line is written
- * rather than inside the GC callback (a file read, a lock). */
+/* Writer thread, before each line: RSS is read when the line is written
+ * rather than inside the GC callback (it is a file read). */
 static void prepare_record(struct gcs_record *r)
 {
-    if ((r->event == GCS_EV_STATS || r->event == GCS_EV_END) && !r->have_rss) {
-        r->have_rss = read_rss(&r->rss_bytes);
-        struct rusage ru;
-        if (getrusage(RUSAGE_SELF, &ru) == 0)
-            r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
-    }
+    if ((r->event == GCS_EV_STATS || r->event == GCS_EV_END) && !r->have_rss)
+        fill_rss(r);
 }
 
 static void write_sites(void)

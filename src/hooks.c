@@ -132,7 +132,9 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     bool full = kind == GCS_KIND_MARK_COMPACT;
     enum gcs_detect_event events[GCS_MEM_COUNT] = { GCS_DETECT_NONE };
     unsigned grown_owner = 0;
+    struct gcs_mapped mapped;   /* one reading for the detector and the lines */
     if (full) {
+        gcs_memmap_read(&mapped);
         s->incremental_cycle_open = false;
         /* Right after a mark-compact the heap holds only what is live:
          * the most stable reading a JavaScript program has. */
@@ -146,7 +148,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
              * main isolate judges it. */
             bool judge_mapped = atomic_load(&s->number) == 1 && gcs_memmap_enabled();
             const uint64_t series[GCS_MEM_COUNT] = {
-                own->heap.used, own->heap.external, judge_mapped ? gcs_memmap_sample_outside(mono) : 0,
+                own->heap.used, own->heap.external, judge_mapped ? gcs_memmap_sample_outside(&mapped, mono) : 0,
             };
             for (int m = 0; m < GCS_MEM_COUNT; m++) {
                 if (m == GCS_MEM_MAPPED && !judge_mapped)
@@ -163,7 +165,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     if (full && own->have_heap) {
         struct gcs_record r;
         gcs_snapshot_record(&r, GCS_EV_STATS, atomic_load(&s->number), own);
-        gcs_memmap_read(&r.mapped);
+        r.mapped = mapped;
         r.pause_ns = pause;
         r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
         gcs_output_submit(&r);
@@ -171,7 +173,6 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             if (events[m] == GCS_DETECT_NONE)
                 continue;
             enum gcs_event ev = events[m] == GCS_DETECT_LEAK ? GCS_EV_LEAK : GCS_EV_LEAK_END;
-            struct gcs_mapped mapped = r.mapped;
             gcs_snapshot_record(&r, ev, atomic_load(&s->number), own);
             r.mapped = mapped;
             r.memory = (enum gcs_memory)m;

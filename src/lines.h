@@ -63,7 +63,6 @@ uint64_t gcs_num_inc_gc(const struct gcs_gc_counts *c);
 struct gcs_mapped {
     bool have;                 /* false: not counted (setting, or not node) */
     bool incomplete;           /* the book filled up: totals stopped changing */
-    uint64_t intervals;
     struct gcs_usage total;
     struct gcs_usage owner[GCS_OWNERS];
     const char *name[GCS_OWNERS];   /* NULL: no such owner */
@@ -100,7 +99,6 @@ struct gcs_site_frame {
 };
 
 struct gcs_site_report {
-    unsigned site;
     const char *owner;
     struct gcs_usage usage;
     uint64_t resident;         /* pages in memory now (mincore), when the line was made */

@@ -78,7 +78,6 @@ static bool read_totals(struct gcs_mapped *out)
         out->incomplete = book.full;
         out->total = book.total;
         memcpy(out->owner, book.owner, sizeof out->owner);
-        out->intervals = book.intervals;
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&book_seq, memory_order_relaxed) == before)
             return true;
@@ -282,15 +281,14 @@ static uint64_t history_sum(const uint64_t *committed)
     return sum;
 }
 
-uint64_t gcs_memmap_sample_outside(int64_t mono_ms)
+uint64_t gcs_memmap_sample_outside(const struct gcs_mapped *now, int64_t mono_ms)
 {
-    struct gcs_mapped now;
-    if (!read_totals(&now))
+    if (!now->have)
         return history_count > 0 ? history_sum(history[(history_next + OUTSIDE_HISTORY - 1) % OUTSIDE_HISTORY].committed) : 0;
     unsigned i = history_next;
     history[i].mono_ms = mono_ms;
     for (unsigned o = 0; o < GCS_OWNERS; o++)
-        history[i].committed[o] = now.owner[o].committed;
+        history[i].committed[o] = now->owner[o].committed;
     history_next = (i + 1) % OUTSIDE_HISTORY;
     if (history_count < OUTSIDE_HISTORY)
         history_count++;
@@ -517,7 +515,6 @@ size_t gcs_memmap_top_sites(struct gcs_site_report *out, size_t max)
         memmove(&out[pos + 1], &out[pos], (n - 1 - pos) * sizeof *out);
         unsigned i = group[g].site;
         struct gcs_site_report *r = &out[pos];
-        r->site = i;
         r->owner = gcs_owner_name(&objects, copy[i].owner);
         r->usage = *u;
         r->resident = res;

@@ -41,9 +41,10 @@ void gcs_memmap_add_code_range(const void *key, uintptr_t start, size_t len);
 void gcs_memmap_remove_code_range(const void *key);
 
 /* The committed bytes outside V8 (every owner but v8_heap and v8_code),
- * remembered per owner with the time, for the detector's third series.
+ * in a reading of gcs_memmap_read(), remembered per owner with the time,
+ * for the detector's third series.
  * These two: on the main isolate's thread only. */
-uint64_t gcs_memmap_sample_outside(int64_t mono_ms);
+uint64_t gcs_memmap_sample_outside(const struct gcs_mapped *now, int64_t mono_ms);
 /* The owner whose committed bytes grew most since mono_ms, by the samples
  * above; GCS_OWNER_OTHER if nothing is known. */
 unsigned gcs_memmap_grown_owner(int64_t since_mono_ms);
