@@ -143,6 +143,7 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
     out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
     out->leak_report_ms = GCS_DEFAULT_LEAK_REPORT_MS;
     out->maps = true;
+    out->probe_ms = GCS_DEFAULT_PROBE_MS;
 
     if (env->fd != NULL) {
         int fd;
@@ -189,6 +190,15 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         out->sites_interval_ms = 0;
         add_problem(out, "GCSTATS_SITES=%.200s is not a number of seconds from 0 to 86400; using 0 (no sites lines)",
                     env->sites);
+    }
+    /* Asking for a full GC more than once a second would cost the host
+     * more than the samples are worth. */
+    if (env->probe != NULL &&
+        (!gcs_parse_interval_ms(env->probe, &out->probe_ms) ||
+         (out->probe_ms != 0 && out->probe_ms < GCS_MIN_PROBE_MS))) {
+        out->probe_ms = GCS_DEFAULT_PROBE_MS;
+        add_problem(out, "GCSTATS_PROBE=%.200s is not 0 or a number of seconds from 1 to 86400; using %u",
+                    env->probe, GCS_DEFAULT_PROBE_MS / 1000);
     }
     if (!out->maps && out->sites_interval_ms > 0) {
         out->sites_interval_ms = 0;

@@ -30,6 +30,8 @@ struct gcs_config {
     uint32_t leak_report_ms;
     bool maps;                   /* count mapped memory (GCSTATS_MAPS, default on) */
     uint32_t sites_interval_ms;  /* period of sites lines (GCSTATS_SITES); 0: none */
+    uint32_t probe_ms;           /* longest wait for a full GC before asking V8 for one
+                                    (GCSTATS_PROBE); 0: never ask */
     /* Problems found while parsing, each one line for the user. */
     char problem[GCS_MAX_PROBLEMS][GCS_MESSAGE_MAX];
     int problems;
@@ -45,11 +47,14 @@ struct gcs_env {
     const char *leak_report;      /* GCSTATS_LEAK_REPORT, seconds */
     const char *maps;             /* GCSTATS_MAPS, 0 or 1 */
     const char *sites;            /* GCSTATS_SITES, seconds */
+    const char *probe;            /* GCSTATS_PROBE, seconds */
 };
 
 #define GCS_DEFAULT_LEAK_MIN_SPAN_MS 20000u
 #define GCS_DEFAULT_LEAK_MIN_GROWTH (1u << 20)
 #define GCS_DEFAULT_LEAK_REPORT_MS 60000u
+#define GCS_DEFAULT_PROBE_MS 5000u
+#define GCS_MIN_PROBE_MS 1000u
 
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out);
 

@@ -17,6 +17,7 @@
 #include "lines.h"
 #include "memmap.h"
 #include "output.h"
+#include "probe.h"
 #include "registry.h"
 #include "v8api.h"
 #include "verdict.h"
@@ -187,6 +188,7 @@ __attribute__((constructor)) static void gcstats_init(void)
         .leak_report = getenv("GCSTATS_LEAK_REPORT"),
         .maps = getenv("GCSTATS_MAPS"),
         .sites = getenv("GCSTATS_SITES"),
+        .probe = getenv("GCSTATS_PROBE"),
     };
     gcs_config_parse(&env, (long)getpid(), &config);
 
@@ -196,6 +198,9 @@ __attribute__((constructor)) static void gcstats_init(void)
     info.interval_ms = config.interval_ms;
     info.sites_interval_ms = config.sites_interval_ms;
     info.maps = config.maps;
+    if (!gcs_v8_can_ask_for_gc())
+        config.probe_ms = 0;
+    info.probe_ms = config.probe_ms;
     info.destination = destination;
 
     struct gcs_record r;
@@ -249,6 +254,13 @@ __attribute__((constructor)) static void gcstats_init(void)
     detect.min_growth_bytes = config.leak_min_growth_bytes;
     detect.report_interval_ms = config.leak_report_ms;
     gcs_hooks_set_detect_config(&detect);
+    struct gcs_probe_config probe;
+    gcs_probe_config_default(&probe);
+    probe.every_ms = config.probe_ms;
+    /* A sample is worth asking for once the heap has moved by a
+     * sixteenth of the least growth the detector reports. */
+    probe.min_change_bytes = config.leak_min_growth_bytes / 16u;
+    gcs_hooks_set_probe_config(&probe);
     gcs_hooks_init_thread_key();
     pthread_atfork(NULL, NULL, in_forked_child);
     running = true;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -22,6 +23,7 @@
 #include "lines.h"
 #include "memmap.h"
 #include "output.h"
+#include "probe.h"
 #include "registry.h"
 #include "v8api.h"
 #include "window.h"
@@ -48,13 +50,17 @@ static int (*real_epoll_pwait2)(int, struct epoll_event *, int, const struct tim
 
 static _Atomic bool enabled;
 static struct gcs_detect_config detect_config;
+static struct gcs_probe_config probe_config;   /* every_ms 0 until set: never asks */
 static _Atomic uint32_t next_worker_number = 2;
 static pthread_key_t thread_key;
 static bool thread_key_ok;
 
 static TLS bool in_hook;
 static TLS void *known_isolate;      /* this thread's isolate, known to be attached */
+static TLS struct gcs_isolate *known_slot;
+static TLS bool known_is_own_thread;    /* this thread is known_slot's own */
 static TLS uint64_t known_generation;
+static TLS bool in_probe;
 
 void gcs_hooks_resolve(void)
 {
@@ -73,6 +79,7 @@ void gcs_hooks_resolve(void)
 }
 
 void gcs_hooks_set_detect_config(const struct gcs_detect_config *c) { detect_config = *c; }
+void gcs_hooks_set_probe_config(const struct gcs_probe_config *c) { probe_config = *c; }
 void gcs_hooks_enable(void) { atomic_store(&enabled, true); }
 void gcs_hooks_disable(void) { atomic_store(&enabled, false); }
 bool gcs_hooks_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
@@ -133,6 +140,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     enum gcs_detect_event events[GCS_MEM_COUNT] = { GCS_DETECT_NONE };
     unsigned grown_owner = 0;
     struct gcs_mapped mapped;   /* one reading for the detector and the lines */
+    bool answered_probe = false;
     if (full) {
         gcs_memmap_read(&mapped);
         s->incremental_cycle_open = false;
@@ -159,6 +167,14 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             if (events[GCS_MEM_MAPPED] == GCS_DETECT_LEAK)
                 grown_owner = gcs_memmap_grown_owner(s->detectors[GCS_MEM_MAPPED].last.from_ms);
         }
+        /* What this cycle cost the JavaScript thread, as far as callbacks
+         * see it: the pause at the start of incremental marking and this
+         * final pause (marking steps in between are not reported). */
+        uint64_t incremental_ns = own->gc.pause_ns[GCS_KIND_INCREMENTAL];
+        uint64_t cycle_ns = pause + (incremental_ns - s->incremental_ns_at_full);
+        s->incremental_ns_at_full = incremental_ns;
+        answered_probe = gcs_probe_full_gc(&s->probe, (int64_t)(now / 1000000u), cycle_ns,
+                                           own->have_heap ? own->heap.used : 0);
     }
     gcs_snapshot_publish(s);
 
@@ -168,6 +184,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
         r.mapped = mapped;
         r.pause_ns = pause;
         r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
+        r.probe = answered_probe;
         gcs_output_submit(&r);
         for (int m = 0; m < GCS_MEM_COUNT; m++) {
             if (events[m] == GCS_DETECT_NONE)
@@ -204,6 +221,8 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     memset(&s->own, 0, sizeof s->own);
     memset(s->gc_started_ns, 0, sizeof s->gc_started_ns);
     s->incremental_cycle_open = false;
+    s->incremental_ns_at_full = 0;
+    gcs_probe_init(&s->probe, gcs_monotonic_ms());
     gcs_snapshot_publish(s);
     uint32_t number = main_thread ? 1 : atomic_fetch_add(&next_worker_number, 1);
 
@@ -261,28 +280,32 @@ void gcs_hooks_init_thread_key(void)
  * but only when the call came from node's own code (`from_node`): an
  * mmap made by an allocator preloaded beside gcstats may run with the
  * allocator's lock held, and RequestInterrupt allocates. */
-static void notice_isolate(bool own_thread_safe_point, bool from_node)
+static struct gcs_isolate *notice_isolate(bool own_thread_safe_point, bool from_node)
 {
     if (!gcs_hooks_enabled() || !gcs_v8_current_isolate_ready())
-        return;
+        return NULL;
     void *isolate = gcs_v8_try_get_current();
     if (isolate == NULL)
-        return;
+        return NULL;
     uint64_t gen = gcs_registry_generation();
     if (isolate == known_isolate && gen == known_generation)
-        return;
+        return known_slot;
 
     int64_t now_ms = gcs_monotonic_ms();
     struct gcs_isolate *s = gcs_registry_lookup(isolate);
     if (s == NULL)
         s = gcs_registry_claim(isolate, now_ms);
     if (s == NULL)
-        return;
+        return NULL;
     int state = atomic_load(&s->state);
     if (state == GCS_SLOT_ATTACHED) {
         known_isolate = isolate;
+        known_slot = s;
+        known_is_own_thread = s->tid == (pid_t)syscall(SYS_gettid);
         known_generation = gen;
-    } else if (state == GCS_SLOT_PENDING) {
+        return s;
+    }
+    if (state == GCS_SLOT_PENDING) {
         if (own_thread_safe_point) {
             attach_here(s, isolate);
         } else if (from_node) {
@@ -292,6 +315,46 @@ static void notice_isolate(bool own_thread_safe_point, bool from_node)
                 gcs_v8_request_interrupt(isolate, on_interrupt, s);
         }
     }
+    return NULL;
+}
+
+/* At the event loop's poll, on the isolate's own thread: no JavaScript
+ * and no GC is running, and V8 may be called. If no full GC has come for
+ * a while, ask V8 for one (see probe.h). */
+static void maybe_probe(struct gcs_isolate *s)
+{
+    if (s == NULL || in_probe || !known_is_own_thread)
+        return;
+    int64_t now_ms = gcs_monotonic_coarse_ms();
+    if (!gcs_probe_time_to_look(&s->probe, &probe_config, now_ms))
+        return;
+    void *isolate = atomic_load(&s->isolate);
+    struct gcs_heap_stats heap;
+    in_probe = true;
+    if (gcs_v8_heap_stats(isolate, &heap)) {
+        switch (gcs_probe_decide(&s->probe, &probe_config, now_ms, heap.used)) {
+        case GCS_PROBE_REQUEST:
+            s->own.gc.probes++;
+            gcs_v8_ask_for_gc(isolate);
+            break;
+        case GCS_PROBE_GIVE_UP: {
+            struct gcs_record r;
+            memset(&r, 0, sizeof r);
+            r.event = GCS_EV_ERROR;
+            r.isolate = atomic_load(&s->number);
+            r.ts_ms = gcs_wall_ms();
+            snprintf(r.text, sizeof r.text,
+                     "isolate %u: V8 ran no full GC after %u requests for one (is incremental "
+                     "marking off?); gcstats asks no more (GCSTATS_PROBE)",
+                     r.isolate, probe_config.max_misses);
+            gcs_output_submit(&r);
+            break;
+        }
+        case GCS_PROBE_WAIT:
+            break;
+        }
+    }
+    in_probe = false;
 }
 
 /* ---- The interposers --------------------------------------------------- */
@@ -302,9 +365,14 @@ static void after_call(bool own_thread_safe_point, const void *caller)
         return;
     in_hook = true;
     int saved = errno;
-    notice_isolate(own_thread_safe_point, own_thread_safe_point || gcs_v8_owns_code_at(caller));
-    errno = saved;
+    struct gcs_isolate *s = notice_isolate(own_thread_safe_point,
+                                           own_thread_safe_point || gcs_v8_owns_code_at(caller));
+    /* Outside the re-entry guard: what V8 maps while it starts marking
+     * is counted like any other mapping. */
     in_hook = false;
+    if (own_thread_safe_point)
+        maybe_probe(s);
+    errno = saved;
 }
 
 /* The accounting runs under the re-entry guard: libunwind, the loader or a

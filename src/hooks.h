@@ -24,6 +24,11 @@ struct gcs_detect_config;
 /* The leak detector's settings (constructor, before enable). */
 void gcs_hooks_set_detect_config(const struct gcs_detect_config *c);
 
+struct gcs_probe_config;
+/* When to ask V8 for a full GC (constructor, before enable); never, if
+ * not set. */
+void gcs_hooks_set_probe_config(const struct gcs_probe_config *c);
+
 /* Thread-exit bookkeeping for Worker isolates (constructor). */
 void gcs_hooks_init_thread_key(void);
 

@@ -229,6 +229,7 @@ static void put_self_cost(struct gcs_json *j, const struct gcs_record *r)
     gcs_json_object_begin(j, "self");
     gcs_json_u64(j, "callbacks", r->gc.callbacks);
     gcs_json_u64(j, "callback_ns", r->gc.callback_ns);
+    gcs_json_u64(j, "probes", r->gc.probes);
     gcs_json_object_end(j);
 }
 
@@ -327,6 +328,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         gcs_json_fixed(j, "interval_s", p->interval_ms / 1000.0, 3);
         gcs_json_bool(j, "maps", p->maps);
         gcs_json_fixed(j, "sites_s", p->sites_interval_ms / 1000.0, 3);
+        gcs_json_fixed(j, "probe_s", p->probe_ms / 1000.0, 3);
         gcs_json_object_end(j);
         break;
     }
@@ -337,6 +339,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_heap(j, r);
         put_ms(j, "pause_ms", r->pause_ns);
         gcs_json_bool(j, "forced", r->forced);
+        gcs_json_bool(j, "probe", r->probe);
         put_rss(j, r);
         put_mapped(j, &r->mapped);
         break;

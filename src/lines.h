@@ -50,6 +50,7 @@ struct gcs_gc_counts {
     /* gcstats' own cost: GC callbacks run, and the time spent inside them. */
     uint64_t callbacks;
     uint64_t callback_ns;
+    uint64_t probes;           /* full GCs gcstats asked V8 for */
 };
 
 uint64_t gcs_num_full_gc(const struct gcs_gc_counts *c);
@@ -87,6 +88,7 @@ struct gcs_record {
     uint64_t rss_peak_bytes;   /* 0 when unknown */
     uint64_t pause_ns;         /* stats: this mark-compact's pause */
     bool forced;               /* stats: requested by gc() or the embedder */
+    bool probe;                /* stats: the first full GC after gcstats asked for one */
     struct gcs_mapped mapped;  /* stats, tick, end, exit, leak: read with the rest */
     char text[GCS_TEXT_MAX];   /* error: the reason */
 };
@@ -115,6 +117,7 @@ struct gcs_process_info {
     uint32_t interval_ms;
     uint32_t sites_interval_ms;     /* 0: no sites lines */
     bool maps;                      /* mapped memory is counted */
+    uint32_t probe_ms;              /* GCSTATS_PROBE; 0: never asks */
 };
 
 /* Formats one line into j. Returns its length, 0 if it did not fit. */

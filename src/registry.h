@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "lines.h"
+#include "probe.h"
 #include "verdict.h"
 #include "window.h"
 
@@ -46,6 +47,8 @@ struct gcs_isolate {
     struct gcs_detector detectors[GCS_MEM_COUNT];
     uint64_t gc_started_ns[GCS_KIND_COUNT];
     bool incremental_cycle_open;
+    uint64_t incremental_ns_at_full;   /* incremental pauses up to the last mark-compact */
+    struct gcs_probe probe;            /* when to ask V8 for a full GC */
     struct gcs_snapshot own;           /* the working copy */
 
     _Atomic uint32_t seq;              /* odd while `published` is being written */

@@ -16,6 +16,7 @@ typedef void (*add_gc_callback_fn)(void *isolate, gcs_gc_callback cb, void *data
 typedef void (*get_heap_statistics_fn)(void *isolate, void *stats);
 typedef void (*heap_statistics_ctor_fn)(void *stats);
 typedef void (*get_code_range_fn)(void *isolate, void **start, size_t *length);
+typedef void (*memory_pressure_fn)(void *isolate, int level);
 
 static struct {
     get_version_fn get_version;
@@ -26,6 +27,7 @@ static struct {
     heap_statistics_ctor_fn heap_statistics_ctor;
     const _Atomic unsigned char *isolate_key_created;  /* V8 10 only; NULL elsewhere */
     get_code_range_fn get_code_range;                  /* optional */
+    memory_pressure_fn memory_pressure;                /* optional */
 } fn;
 
 #define GC_CALLBACK_SIG "EPFvPS0_NS_6GCTypeENS_15GCCallbackFlagsEPvE"
@@ -74,6 +76,8 @@ bool gcs_v8_bind(const char **missing)
     }
     fn.isolate_key_created = dlsym(RTLD_DEFAULT, "_ZN2v88internal7Isolate20isolate_key_created_E");
     fn.get_code_range = (get_code_range_fn)dlsym(RTLD_DEFAULT, "_ZN2v87Isolate12GetCodeRangeEPPvPm");
+    fn.memory_pressure = (memory_pressure_fn)dlsym(
+        RTLD_DEFAULT, "_ZN2v87Isolate26MemoryPressureNotificationENS_19MemoryPressureLevelE");
 
     gcs_v8.version = fn.get_version();
     if (!gcs_parse_v8_version(gcs_v8.version, &gcs_v8.v))
@@ -118,6 +122,20 @@ bool gcs_v8_code_range(void *isolate, uintptr_t *start, size_t *length)
     *start = (uintptr_t)p;
     *length = n;
     return p != NULL && n > 0;
+}
+
+/* v8::MemoryPressureLevel { kNone, kModerate, kCritical }: the same in
+ * V8 10 to 14. kCritical would run full GCs at once, several in a row. */
+#define V8_MEMORY_PRESSURE_MODERATE 1
+
+bool gcs_v8_can_ask_for_gc(void)
+{
+    return fn.memory_pressure != NULL;
+}
+
+void gcs_v8_ask_for_gc(void *isolate)
+{
+    fn.memory_pressure(isolate, V8_MEMORY_PRESSURE_MODERATE);
 }
 
 bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out)

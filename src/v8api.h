@@ -47,6 +47,13 @@ bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out);
  * is missing. On the isolate's own thread. */
 bool gcs_v8_code_range(void *isolate, uintptr_t *start, size_t *length);
 
+/* Isolate::MemoryPressureNotification(kModerate): on the isolate's own
+ * thread, V8 starts incremental marking at once (if it is not marking
+ * already), which ends in a full mark-compact. False if the symbol is
+ * missing. */
+bool gcs_v8_can_ask_for_gc(void);
+void gcs_v8_ask_for_gc(void *isolate);
+
 /* Reads node's own version out of node::per_process::metadata, once node's
  * static constructors have run. Leaves node_version empty if it cannot be
  * read safely. Call from a JavaScript thread after start-up. */

@@ -171,3 +171,24 @@ test('GCSTATS_SITES: sites lines at that period; bad values named', async () => 
   assert.match(reasons, /GCSTATS_MAPS=yes is not 0 or 1; using 1/);
   assert.match(reasons, /GCSTATS_SITES=often is not a number of seconds/);
 });
+
+test('GCSTATS_PROBE: shown in the start line; bad values named, the default used', async () => {
+  const dir = tempDir();
+  for (const [value, shown] of [['2.5', 2.5], ['0', 0]]) {
+    const path = join(dir, `probe-${value}.jsonl`);
+    const res = await run(nodeBin, idle(10), { env: baseEnv({ GCSTATS_PROBE: value, GCSTATS_FILE: path }) });
+    assert.equal(res.code, 0);
+    assert.equal(res.stderr, '');
+    assert.equal(byEvent(parseLines(readFileSync(path, 'utf8')), 'start')[0].settings.probe_s, shown);
+  }
+  for (const value of ['0.2', 'soon', '-3']) {
+    const path = join(dir, 'probe-bad.jsonl');
+    const res = await run(nodeBin, idle(10), { env: baseEnv({ GCSTATS_PROBE: value, GCSTATS_FILE: path }) });
+    assert.equal(res.code, 0);
+    const reasons = jsonLines(res.stderr).map((l) => l.reason);
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0], new RegExp(`GCSTATS_PROBE=${value} is not 0 or a number of seconds from 1 to 86400; using 5`));
+    const starts = byEvent(parseLines(readFileSync(path, 'utf8')), 'start');
+    assert.equal(starts[starts.length - 1].settings.probe_s, 5);
+  }
+});

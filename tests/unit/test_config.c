@@ -111,6 +111,37 @@ static void mapping_settings(void **state)
     assert_non_null(strstr(c.problem[1], "GCSTATS_SITES=often"));
 }
 
+static void probe_settings(void **state)
+{
+    (void)state;
+    struct gcs_config c;
+    struct gcs_env none = { 0 };
+    gcs_config_parse(&none, 1, &c);
+    assert_int_equal(c.probe_ms, 5000);
+    const struct { const char *value; uint32_t ms; int problems; } cases[] = {
+        { "0", 0, 0 },          /* never ask */
+        { "1", 1000, 0 },
+        { "2.5", 2500, 0 },
+        { "60", 60000, 0 },
+        { "86400", 86400000, 0 },
+        { "0.5", 5000, 1 },     /* more often than once a second: refused */
+        { "0.999", 5000, 1 },
+        { "86401", 5000, 1 },
+        { "-1", 5000, 1 },
+        { "", 5000, 1 },
+        { "often", 5000, 1 },
+        { "5s", 5000, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gcs_env e = { .probe = cases[i].value };
+        gcs_config_parse(&e, 1, &c);
+        assert_int_equal(c.probe_ms, cases[i].ms);
+        assert_int_equal(c.problems, cases[i].problems);
+        if (cases[i].problems)
+            assert_non_null(strstr(c.problem[0], "GCSTATS_PROBE="));
+    }
+}
+
 static void path_templates(void **state)
 {
     (void)state;
@@ -200,6 +231,7 @@ int main(void)
         cmocka_unit_test(byte_counts),
         cmocka_unit_test(leak_settings),
         cmocka_unit_test(mapping_settings),
+        cmocka_unit_test(probe_settings),
         cmocka_unit_test(path_templates),
         cmocka_unit_test(defaults),
         cmocka_unit_test(bad_values_name_variable_and_value),
