@@ -7,6 +7,8 @@
 // heap grew at 5 full GCs in a row", the first sample counting as growth).
 //
 //   node bench/detect/run.mjs [--runs N] [--leak-runs N] [--duration S] [--jobs J] [--only a,b] [--lib PATH] [--node PATH]
+//                             [--set GCSTATS_X=V ...]
+// --set changes one setting for every run (GCSTATS_PROBE=0 turns the probe off).
 // Prints a Markdown table, and writes the raw lines to $TMPDIR/gcstats-detect-*/.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -21,6 +23,8 @@ const node = arg('node', process.execPath);
 const duration = Number(arg('duration', 60));
 const jobs = Number(arg('jobs', 2));
 const out = mkdtempSync(join(tmpdir(), 'gcstats-detect-'));
+const settings = Object.fromEntries(process.argv.flatMap((a, i) =>
+  process.argv[i - 1] === '--set' ? [a.split(/=(.*)/s).slice(0, 2)] : []));
 
 // leak: is it one; isolate: where; rate: which true rate applies.
 const WORKLOADS = [
@@ -42,6 +46,7 @@ function runOnce(w, i) {
     const file = join(out, `${w.name}-${i}.jsonl`);
     const env = { ...process.env, LD_PRELOAD: lib, GCSTATS_FILE: file, DURATION: String(duration) };
     for (const k of Object.keys(env)) if (k.startsWith('GCSTATS_') && k !== 'GCSTATS_FILE') delete env[k];
+    Object.assign(env, settings);
     const started = Date.now();
     const child = spawn(node, ['--expose-gc', join(here, 'workloads', `${w.name}.js`)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -82,6 +87,7 @@ function analyse(w, lines, truth, started) {
   const lastVerdictLine = [...mine].reverse().find((l) => l.verdict);
   return {
     fullGcs: stats.length,
+    probed: stats.filter((l) => l.probe === true).length,
     alarms: leaks.length,
     firstLeakS: firstLeak ? (Date.parse(firstLeak.ts) - t0) / 1000 : null,
     rate: firstLeak ? firstLeak.rate_bytes_per_s : null,
@@ -106,16 +112,17 @@ await Promise.all(Array.from({ length: jobs }, worker));
 
 const median = (xs) => { const s = xs.filter((x) => x != null).sort((a, b) => a - b); if (!s.length) return null; const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const fmt = (x, d = 0) => (x == null ? '-' : x.toFixed(d));
-console.log(`node ${spawnVersion()}, ${duration} s runs, default settings, ${jobs} at a time; raw lines in ${out}\n`);
-console.log('| workload | runs | full GCs per run (median) | runs with a leak line | first leak line, s (median; min-max) | rate error (median) | leak_end seen | memwatch rule fired | memwatch first, s (median) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const settingsText = Object.keys(settings).length ? Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') : 'default settings';
+console.log(`node ${spawnVersion()}, ${duration} s runs, ${settingsText}, ${jobs} at a time; raw lines in ${out}\n`);
+console.log('| workload | runs | full GCs per run (median) | of them probed | runs with a leak line | within 30 s | first leak line, s (median; min-max) | rate error (median; max) | leak_end seen | memwatch rule fired | memwatch first, s (median) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const w of selected) {
   const rs = results.get(w.name);
   const detected = rs.filter((r) => (w.leak ? r.firstLeakS != null : r.alarms > 0));
   const times = rs.map((r) => r.firstLeakS).filter((x) => x != null);
   const errs = rs.filter((r) => r.rate != null && r.trueRate).map((r) => Math.abs(r.rate - r.trueRate) / r.trueRate * 100);
   const mw = rs.filter((r) => r.memwatchS != null);
-  console.log(`| ${w.name}${w.leak ? '' : ' (no leak)'} | ${rs.length} | ${fmt(median(rs.map((r) => r.fullGcs)))} | ${detected.length}${w.leak ? '' : ' (false alarms)'} | ${times.length ? `${fmt(median(times), 1)}; ${fmt(Math.min(...times), 1)}-${fmt(Math.max(...times), 1)}` : '-'} | ${errs.length ? fmt(median(errs), 1) + '%' : '-'} | ${w.name === 'leak_stops' ? rs.filter((r) => r.leakEnd).length : '-'} | ${mw.length} of ${rs.length} | ${fmt(median(mw.map((r) => r.memwatchS)), 1)} |`);
+  console.log(`| ${w.name}${w.leak ? '' : ' (no leak)'} | ${rs.length} | ${fmt(median(rs.map((r) => r.fullGcs)))} | ${fmt(median(rs.map((r) => r.probed)))} | ${detected.length}${w.leak ? '' : ' (false alarms)'} | ${w.leak ? times.filter((t) => t <= 30).length : '-'} | ${times.length ? `${fmt(median(times), 1)}; ${fmt(Math.min(...times), 1)}-${fmt(Math.max(...times), 1)}` : '-'} | ${errs.length ? `${fmt(median(errs), 1)}%; ${fmt(Math.max(...errs), 1)}%` : '-'} | ${w.name === 'leak_stops' ? rs.filter((r) => r.leakEnd).length : '-'} | ${mw.length} of ${rs.length} | ${fmt(median(mw.map((r) => r.memwatchS)), 1)} |`);
 }
 
 function spawnVersion() {
