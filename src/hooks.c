@@ -323,7 +323,8 @@ static struct gcs_isolate *notice_isolate(bool own_thread_safe_point, bool from_
  * a while, ask V8 for one (see probe.h). */
 static void maybe_probe(struct gcs_isolate *s)
 {
-    if (s == NULL || in_probe || !known_is_own_thread)
+    /* While V8 is marking, a full GC is on its way already. */
+    if (s == NULL || in_probe || !known_is_own_thread || s->incremental_cycle_open)
         return;
     int64_t now_ms = gcs_monotonic_coarse_ms();
     if (!gcs_probe_time_to_look(&s->probe, &probe_config, now_ms))
@@ -335,6 +336,7 @@ static void maybe_probe(struct gcs_isolate *s)
         switch (gcs_probe_decide(&s->probe, &probe_config, now_ms, heap.used)) {
         case GCS_PROBE_REQUEST:
             s->own.gc.probes++;
+            gcs_snapshot_publish(s);   /* ticks and the exit line count it now */
             gcs_v8_ask_for_gc(isolate);
             break;
         case GCS_PROBE_GIVE_UP: {

@@ -16,7 +16,7 @@ typedef void (*add_gc_callback_fn)(void *isolate, gcs_gc_callback cb, void *data
 typedef void (*get_heap_statistics_fn)(void *isolate, void *stats);
 typedef void (*heap_statistics_ctor_fn)(void *stats);
 typedef void (*get_code_range_fn)(void *isolate, void **start, size_t *length);
-typedef void (*memory_pressure_fn)(void *isolate, int level);
+typedef bool (*measure_memory_fn)(void *isolate, void **delegate, int execution);
 
 static struct {
     get_version_fn get_version;
@@ -27,7 +27,7 @@ static struct {
     heap_statistics_ctor_fn heap_statistics_ctor;
     const _Atomic unsigned char *isolate_key_created;  /* V8 10 only; NULL elsewhere */
     get_code_range_fn get_code_range;                  /* optional */
-    memory_pressure_fn memory_pressure;                /* optional */
+    measure_memory_fn measure_memory;                  /* optional */
 } fn;
 
 #define GC_CALLBACK_SIG "EPFvPS0_NS_6GCTypeENS_15GCCallbackFlagsEPvE"
@@ -76,8 +76,9 @@ bool gcs_v8_bind(const char **missing)
     }
     fn.isolate_key_created = dlsym(RTLD_DEFAULT, "_ZN2v88internal7Isolate20isolate_key_created_E");
     fn.get_code_range = (get_code_range_fn)dlsym(RTLD_DEFAULT, "_ZN2v87Isolate12GetCodeRangeEPPvPm");
-    fn.memory_pressure = (memory_pressure_fn)dlsym(
-        RTLD_DEFAULT, "_ZN2v87Isolate26MemoryPressureNotificationENS_19MemoryPressureLevelE");
+    fn.measure_memory = (measure_memory_fn)dlsym(
+        RTLD_DEFAULT, "_ZN2v87Isolate13MeasureMemoryESt10unique_ptrINS_21MeasureMemoryDelegate"
+                      "ESt14default_deleteIS2_EENS_22MeasureMemoryExecutionE");
 
     gcs_v8.version = fn.get_version();
     if (!gcs_parse_v8_version(gcs_v8.version, &gcs_v8.v))
@@ -124,18 +125,47 @@ bool gcs_v8_code_range(void *isolate, uintptr_t *start, size_t *length)
     return p != NULL && n > 0;
 }
 
-/* v8::MemoryPressureLevel { kNone, kModerate, kCritical }: the same in
- * V8 10 to 14. kCritical would run full GCs at once, several in a row. */
-#define V8_MEMORY_PRESSURE_MODERATE 1
+/* A v8::MeasureMemoryDelegate made by hand. Its virtual functions are,
+ * in V8 10 to 14 alike: the complete and the deleting destructor,
+ * ShouldMeasure(Local<Context>) and MeasurementComplete(...) (whose
+ * parameters changed in V8 11; they are not read here). It measures no
+ * context, so V8 only runs the GC a measurement needs. The object is
+ * static and immutable: V8 may hold it for several requests at once and
+ * "deletes" it through the vtable, which does nothing. */
+static void delegate_destroy(void *self) { (void)self; }
+static bool delegate_should_measure(void *self, void *context)
+{
+    (void)self;
+    (void)context;
+    return false;
+}
+static void delegate_complete(void *self) { (void)self; }
+
+static const struct {
+    intptr_t offset_to_top;
+    const void *type_info;      /* V8 is built without RTTI */
+    const void *functions[4];
+} delegate_vtable = {
+    0, NULL, { (const void *)delegate_destroy, (const void *)delegate_destroy,
+               (const void *)delegate_should_measure, (const void *)delegate_complete },
+};
+static const struct { const void *vptr; } delegate = { delegate_vtable.functions };
+
+/* v8::MeasureMemoryExecution { kDefault, kEager, kLazy } */
+#define V8_MEASURE_MEMORY_EAGER 1
 
 bool gcs_v8_can_ask_for_gc(void)
 {
-    return fn.memory_pressure != NULL;
+    return fn.measure_memory != NULL;
 }
 
 void gcs_v8_ask_for_gc(void *isolate)
 {
-    fn.memory_pressure(isolate, V8_MEMORY_PRESSURE_MODERATE);
+    /* std::unique_ptr has a non-trivial destructor, so the Itanium ABI
+     * passes it by reference to a temporary that the caller destroys
+     * afterwards; V8 moves the pointer out of it. */
+    void *holder = (void *)&delegate;
+    fn.measure_memory(isolate, &holder, V8_MEASURE_MEMORY_EAGER);
 }
 
 bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out)

@@ -47,10 +47,11 @@ bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out);
  * is missing. On the isolate's own thread. */
 bool gcs_v8_code_range(void *isolate, uintptr_t *start, size_t *length);
 
-/* Isolate::MemoryPressureNotification(kModerate): on the isolate's own
- * thread, V8 starts incremental marking at once (if it is not marking
- * already), which ends in a full mark-compact. False if the symbol is
- * missing. */
+/* Isolate::MeasureMemory(kEager) of no context: V8 posts a task to the
+ * isolate's own thread that starts incremental marking (a plain one, as
+ * when V8 starts it itself), which ends in a full mark-compact. On the
+ * isolate's own thread, outside JavaScript and GCs. can_ask is false if
+ * the symbol is missing. */
 bool gcs_v8_can_ask_for_gc(void);
 void gcs_v8_ask_for_gc(void *isolate);
 

@@ -22,7 +22,9 @@
  *     the floor rises: the lowest sample of the newer half is above the
  *     lowest of the older half by a quarter of the growth or more (a cache
  *     that fills and clears comes back down to the same floor; a leak
- *     lifts it).
+ *     lifts it), and the rate is known: its lower bound is at least a
+ *     quarter of the estimate (a sawtooth sampled out of step can give a
+ *     trend that is barely significant).
  *   - A leak ends when the newer half has grown at less than a third of the
  *     rate the leak was reported with, and the lower bound there is no
  *     longer above zero. */

@@ -1,9 +1,9 @@
 // The probe: when V8 runs no full GC for GCSTATS_PROBE seconds and the
-// heap has moved, gcstats asks V8 for one (Isolate::MemoryPressureNotification,
-// moderate) at the loop's poll. A quiet leaking process, which V8 leaves
-// without a full GC for the whole run, is sampled and judged; with
-// GCSTATS_PROBE=0 nothing is asked; when V8 does not answer (incremental
-// marking off) gcstats stops asking and says so once.
+// heap has moved, gcstats asks V8 for one (Isolate::MeasureMemory of no
+// context, eager) at the loop's poll. A quiet leaking process, which V8
+// leaves without a full GC for the whole run, is sampled and judged; with
+// GCSTATS_PROBE=0 nothing is asked. (Giving up after unanswered requests
+// is covered by the unit tests: no V8 here leaves a request unanswered.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -24,7 +24,11 @@ test('a quiet leak is sampled through the probe and reported', async () => {
   const probed = answered(res.lines, 1);
   // A request at most every second, each answered by the next full GC.
   assert.ok(probed.length >= 5, `${probed.length} probed full GCs`);
-  assert.equal(unforced(res.lines, 1).length, probed.length, 'every unforced full GC here was asked for');
+  // Asked for only when no full GC had ended for GCSTATS_PROBE (1 s here).
+  const full = unforced(res.lines, 1);
+  for (let i = 1; i < full.length; i++) {
+    if (full[i].probe) assert.ok(Date.parse(full[i].ts) - Date.parse(full[i - 1].ts) >= 900, `probed ${full[i].ts} after ${full[i - 1].ts}`);
+  }
   const exit = byEvent(res.lines, 'exit')[0];
   assert.ok(exit.self.probes >= probed.length && exit.self.probes <= probed.length + 1,
     `${exit.self.probes} requests, ${probed.length} answered`);
@@ -52,15 +56,16 @@ test('the default is a full GC at least every 5 s', async () => {
   assert.ok(probed.length >= 1 && probed.length <= 3, `${probed.length} probed full GCs in 12 s`);
 });
 
-test('V8 does not answer: three requests, one error line, then quiet', async () => {
-  const res = await runNodeWithLines(['--no-incremental-marking', ...quiet('102400', '8000')],
+test('with incremental marking off V8 answers with atomic full GCs', async () => {
+  const res = await runNodeWithLines(['--no-incremental-marking', '--trace-gc', ...quiet('102400', '6000')],
     { env: { GCSTATS_PROBE: '1' } });
   assert.equal(res.code, 0, res.stderr);
-  const errors = byEvent(res.lines, 'error');
-  assert.equal(errors.length, 1);
-  assert.match(errors[0].reason, /no full GC after 3 requests.*asks no more/);
-  assert.equal(byEvent(res.lines, 'exit')[0].self.probes, 3);
-  assert.equal(answered(res.lines, 1).length, 0);
+  const probed = answered(res.lines, 1);
+  assert.ok(probed.length >= 3, `${probed.length} probed full GCs`);
+  // --trace-gc names the reason: the measurement gcstats asked for.
+  const measured = res.stdout.split('\n').filter((l) => /Mark-(Compact|sweep|Sweep).*measure memory/.test(l));
+  assert.ok(measured.length >= probed.length, `${measured.length} "measure memory" GCs in --trace-gc`);
+  assert.equal(byEvent(res.lines, 'error').length, 0);
 });
 
 test('a Worker is probed on its own thread', async () => {
