@@ -173,7 +173,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
         uint64_t incremental_ns = own->gc.pause_ns[GCS_KIND_INCREMENTAL];
         uint64_t cycle_ns = pause + (incremental_ns - s->incremental_ns_at_full);
         s->incremental_ns_at_full = incremental_ns;
-        answered_probe = gcs_probe_full_gc(&s->probe, (int64_t)(now / 1000000u), cycle_ns,
+        answered_probe = gcs_probe_full_gc(&s->probe, &probe_config, (int64_t)(now / 1000000u), cycle_ns,
                                            own->have_heap ? own->heap.used : 0);
     }
     gcs_snapshot_publish(s);
@@ -222,7 +222,8 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     memset(s->gc_started_ns, 0, sizeof s->gc_started_ns);
     s->incremental_cycle_open = false;
     s->incremental_ns_at_full = 0;
-    gcs_probe_init(&s->probe, gcs_monotonic_ms());
+    gcs_probe_init(&s->probe, &probe_config, gcs_monotonic_ms(),
+                   gcs_monotonic_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)tid);
     gcs_snapshot_publish(s);
     uint32_t number = main_thread ? 1 : atomic_fetch_add(&next_worker_number, 1);
 

@@ -11,14 +11,28 @@ void gcs_probe_config_default(struct gcs_probe_config *c)
     c->max_misses = 3;
 }
 
-void gcs_probe_init(struct gcs_probe *p, int64_t now_ms)
+/* A wait between every_ms / 2 and every_ms, uniformly. */
+static void draw(struct gcs_probe *p, const struct gcs_probe_config *c)
+{
+    uint64_t x = p->random;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    p->random = x;
+    uint64_t half = c->every_ms / 2u;
+    p->drawn_ms = (int64_t)(c->every_ms - half + (half > 0 ? (x >> 11) % (half + 1) : 0));
+}
+
+void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t seed)
 {
     *p = (struct gcs_probe){ .last_full_ms = now_ms, .last_look_ms = now_ms };
+    p->random = seed ? seed : 0x9e3779b97f4a7c15u;
+    draw(p, c);
 }
 
 int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
 {
-    int64_t wait = c->every_ms;
+    int64_t wait = p->drawn_ms;
     if (c->budget_permille > 0) {
         /* cycle_ms / wait <= permille / 1000 */
         uint64_t by_cost = p->last_cycle_ns / 1000u / c->budget_permille;
@@ -44,6 +58,7 @@ enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_pro
     if (!gcs_probe_time_to_look(p, c, now_ms))
         return GCS_PROBE_WAIT;
     p->last_look_ms = now_ms;
+    draw(p, c);
     if (p->outstanding) {
         /* A whole wait passed since the request and no full GC came. */
         if (++p->misses >= c->max_misses) {
@@ -59,8 +74,10 @@ enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_pro
     return GCS_PROBE_REQUEST;
 }
 
-bool gcs_probe_full_gc(struct gcs_probe *p, int64_t now_ms, uint64_t cycle_ns, uint64_t used_after)
+bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
+                       uint64_t cycle_ns, uint64_t used_after)
 {
+    draw(p, c);
     bool answered = p->outstanding;
     p->outstanding = false;
     p->misses = 0;

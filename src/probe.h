@@ -5,8 +5,11 @@
  * just after it has raised its old generation's limit (gaps of 18 s and
  * more were measured in a process leaking 200 KB/s; an idle process may
  * go a minute or more). The probe puts a floor under the sampling rate:
- * when no full GC has ended for `every_ms`, gcstats asks V8 for one at the
- * next turn of the event loop, on the isolate's own thread.
+ * when no full GC has ended for a while, gcstats asks V8 for one at the
+ * next turn of the event loop, on the isolate's own thread. The while is
+ * drawn anew each time, uniformly between half of `every_ms` and all of
+ * it: samples at a fixed period fall in step with a periodic workload (a
+ * cache cleared every 10 s, sampled every 5 s, showed as a slow leak).
  *
  * It asks only when there is something to learn and it is cheap:
  *   - the heap must have moved (grown by min_change_bytes) since the last
@@ -35,6 +38,8 @@ struct gcs_probe_config {
 void gcs_probe_config_default(struct gcs_probe_config *c);
 
 struct gcs_probe {
+    uint64_t random;             /* xorshift64 state, never 0 */
+    int64_t drawn_ms;            /* this wait's share of every_ms, in [1/2, 1] */
     int64_t last_full_ms;        /* when the last full GC ended (or attach) */
     uint64_t last_cycle_ns;      /* its main-thread time */
     uint64_t used_after_full;    /* heap used right after it */
@@ -51,7 +56,8 @@ enum gcs_probe_action {
     GCS_PROBE_GIVE_UP,   /* stop asking, and say so once */
 };
 
-void gcs_probe_init(struct gcs_probe *p, int64_t now_ms);
+/* seed: anything that differs between isolates and processes. */
+void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t seed);
 
 /* The wait before asking, after the last full GC or the last look. */
 int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c);
@@ -66,6 +72,7 @@ enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_pro
                                        int64_t now_ms, uint64_t used_now);
 
 /* A full GC ended. Returns true if it answered a request. */
-bool gcs_probe_full_gc(struct gcs_probe *p, int64_t now_ms, uint64_t cycle_ns, uint64_t used_after);
+bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
+                       uint64_t cycle_ns, uint64_t used_after);
 
 #endif

@@ -24,10 +24,11 @@ test('a quiet leak is sampled through the probe and reported', async () => {
   const probed = answered(res.lines, 1);
   // A request at most every second, each answered by the next full GC.
   assert.ok(probed.length >= 5, `${probed.length} probed full GCs`);
-  // Asked for only when no full GC had ended for GCSTATS_PROBE (1 s here).
+  // Asked for only when no full GC had ended for a wait drawn between half
+  // of GCSTATS_PROBE and all of it (0.5 to 1 s here).
   const full = unforced(res.lines, 1);
   for (let i = 1; i < full.length; i++) {
-    if (full[i].probe) assert.ok(Date.parse(full[i].ts) - Date.parse(full[i - 1].ts) >= 900, `probed ${full[i].ts} after ${full[i - 1].ts}`);
+    if (full[i].probe) assert.ok(Date.parse(full[i].ts) - Date.parse(full[i - 1].ts) >= 450, `probed ${full[i].ts} after ${full[i - 1].ts}`);
   }
   const exit = byEvent(res.lines, 'exit')[0];
   assert.ok(exit.self.probes >= probed.length && exit.self.probes <= probed.length + 1,
@@ -48,12 +49,12 @@ test('GCSTATS_PROBE=0: nothing is asked', async () => {
   assert.equal(byEvent(res.lines, 'exit')[0].self.probes, 0);
 });
 
-test('the default is a full GC at least every 5 s', async () => {
+test('the default: a full GC at least every 5 s, at random waits of 2.5 to 5 s', async () => {
   const res = await runNodeWithLines(quiet('102400', '12000'));
   assert.equal(res.code, 0, res.stderr);
   assert.equal(byEvent(res.lines, 'start')[0].settings.probe_s, 5);
   const probed = answered(res.lines, 1);
-  assert.ok(probed.length >= 1 && probed.length <= 3, `${probed.length} probed full GCs in 12 s`);
+  assert.ok(probed.length >= 2 && probed.length <= 5, `${probed.length} probed full GCs in 12 s`);
 });
 
 test('with incremental marking off V8 answers with atomic full GCs', async () => {
