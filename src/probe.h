@@ -39,9 +39,9 @@ void gcs_probe_config_default(struct gcs_probe_config *c);
 
 struct gcs_probe {
     uint64_t random;             /* xorshift64 state, never 0 */
-    int64_t drawn_ms;            /* this wait's share of every_ms, in [1/2, 1] */
+    int64_t drawn_ms;            /* this wait, drawn in [every_ms / 2, every_ms] */
     int64_t last_full_ms;        /* when the last full GC ended (or attach) */
-    uint64_t last_cycle_ns;      /* its main-thread time */
+    uint64_t last_cycle_ns;      /* its pauses that GC callbacks saw */
     uint64_t used_after_full;    /* heap used right after it */
     int64_t last_look_ms;        /* the last request, or the last look that declined */
     bool outstanding;            /* asked, and no full GC since */
