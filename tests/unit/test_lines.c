@@ -435,6 +435,7 @@ static void worst_case_lines_fit(void **state)
         r.heap.have_total_allocated = true;   /* every bool a valid bool: UBSan checks */
         r.have_rss = true;
         r.forced = true;
+        r.probe = true;
         r.summary.usage_trend = -9e15;
         r.summary.min.when_ms = r.summary.max.when_ms = 253402300799999LL;
         r.memory = ev % 2 ? GCS_MEM_EXTERNAL : GCS_MEM_MAPPED;
