@@ -141,11 +141,7 @@ static void tick(gcs_emit_fn emit)
 
 static void error_record(struct gcs_record *r, const char *reason)
 {
-    memset(r, 0, sizeof *r);
-    r->event = GCS_EV_ERROR;
-    r->ts_ms = gcs_wall_ms();
-    r->isolate = 1;
-    snprintf(r->text, sizeof r->text, "%s", reason);
+    gcs_error_record(r, gcs_wall_ms(), 1, reason);
 }
 
 static void in_forked_child(void)

@@ -336,20 +336,17 @@ static void maybe_probe(struct gcs_isolate *s)
     if (gcs_v8_heap_stats(isolate, &heap)) {
         switch (gcs_probe_decide(&s->probe, &probe_config, now_ms, heap.used)) {
         case GCS_PROBE_REQUEST:
-            s->own.gc.probes++;
+            s->own.gc.probes = s->probe.requests;
             gcs_snapshot_publish(s);   /* ticks and the exit line count it now */
             gcs_v8_ask_for_gc(isolate);
             break;
         case GCS_PROBE_GIVE_UP: {
+            char why[GCS_TEXT_MAX];
+            snprintf(why, sizeof why,
+                     "V8 ran no full GC after %u requests for one; gcstats asks no more in this "
+                     "isolate (GCSTATS_PROBE)", probe_config.max_misses);
             struct gcs_record r;
-            memset(&r, 0, sizeof r);
-            r.event = GCS_EV_ERROR;
-            r.isolate = atomic_load(&s->number);
-            r.ts_ms = gcs_wall_ms();
-            snprintf(r.text, sizeof r.text,
-                     "isolate %u: V8 ran no full GC after %u requests for one (is incremental "
-                     "marking off?); gcstats asks no more (GCSTATS_PROBE)",
-                     r.isolate, probe_config.max_misses);
+            gcs_error_record(&r, gcs_wall_ms(), atomic_load(&s->number), why);
             gcs_output_submit(&r);
             break;
         }

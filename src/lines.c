@@ -1,6 +1,7 @@
 #include "lines.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "sites.h"
 
@@ -302,6 +303,15 @@ static void put_rss(struct gcs_json *j, const struct gcs_record *r)
         gcs_json_u64(j, "rss_peak", r->rss_peak_bytes);
     else
         gcs_json_null(j, "rss_peak");
+}
+
+void gcs_error_record(struct gcs_record *r, int64_t ts_ms, uint32_t isolate, const char *reason)
+{
+    memset(r, 0, sizeof *r);
+    r->event = GCS_EV_ERROR;
+    r->ts_ms = ts_ms;
+    r->isolate = isolate;
+    snprintf(r->text, sizeof r->text, "%s", reason);
 }
 
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,

@@ -120,6 +120,9 @@ struct gcs_process_info {
     uint32_t probe_ms;              /* GCSTATS_PROBE; 0: never asks */
 };
 
+/* An error line of `isolate`, at ts_ms, saying reason (cut to fit). */
+void gcs_error_record(struct gcs_record *r, int64_t ts_ms, uint32_t isolate, const char *reason);
+
 /* Formats one line into j. Returns its length, 0 if it did not fit. */
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
                          const struct gcs_process_info *p, uint64_t dropped);
