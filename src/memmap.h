@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lines.h"
+#include "model.h"
 
 /* Constructor, in a node process: from here on mappings are counted. */
 void gcs_memmap_enable(void);

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lines.h"
+#include "model.h"
 
 #define GCS_QUEUE_CAPACITY 256u   /* a power of two */
 

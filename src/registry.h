@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "lines.h"
+#include "model.h"
 #include "probe.h"
 #include "verdict.h"
 #include "window.h"

@@ -11,8 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GCS_FUNCTION_MAX 96
-#define GCS_OBJECT_MAX 48
+#include "model.h"   /* GCS_FUNCTION_MAX, GCS_OBJECT_MAX */
 
 struct gcs_symbol_query {
     uintptr_t addr;                       /* in: a return address minus one */
