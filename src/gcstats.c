@@ -3,6 +3,7 @@
  * In a process without V8 (a shell, python, npm's helpers) the constructor
  * finds no V8 symbols and everything stays off: the interposers only
  * forward to libc, and nothing is written. */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@
 
 #include "clock.h"
 #include "config.h"
-#include "hooks.h"
+#include "interpose.h"
+#include "isolate_thread.h"
 #include "lines.h"
 #include "memmap.h"
 #include "output.h"
@@ -21,8 +23,20 @@
 #include "registry.h"
 #include "v8api.h"
 #include "verdict.h"
+#include "watch.h"
 
 #define EXIT_FLUSH_TIMEOUT_MS 500
+
+/* Exported (gcstats.map) so that copies of gcstats preloaded into one
+ * process find each other: the dynamic linker resolves the name to the
+ * copy that comes first, and every other copy stands aside. Two copies
+ * at work would unwind the same mappings inside each other, and libunwind
+ * deadlocks on its own one-time set-up. Never renamed: copies of later
+ * versions must find copies of this one. */
+static const char this_copy[] = "gcstats " GCSTATS_VERSION;
+/* The exported name is an alias: taken by name, even inside this copy, it
+ * resolves to the first copy's marker; this_copy is always this one's. */
+extern const char gcstats_copy[sizeof this_copy] __attribute__((alias("this_copy"), visibility("default")));
 
 static struct gcs_config config;
 static struct gcs_process_info info;
@@ -118,8 +132,8 @@ static void writer_idle(void)
 
 static void writer_started_here(void)
 {
-    /* The writer's own mappings (symbol tables it reads) are not the host's. */
-    gcs_hooks_quiet_thread();
+    /* The writer's own mappings are not the host's. */
+    gcs_interpose_quiet_thread();
 }
 
 struct tick_ctx {
@@ -146,8 +160,13 @@ static void error_record(struct gcs_record *r, const char *reason)
 
 static void in_forked_child(void)
 {
-    /* fork() without exec: the writer thread stayed in the parent. Stay quiet. */
-    gcs_hooks_disable();
+    /* fork() without exec: the child has this thread only. The writer
+     * thread stayed in the parent, and so did every isolate (a node child
+     * that runs JavaScript is exec'd, and starts gcstats anew). What the
+     * copied state says about other threads is not true here, and
+     * whatever lock they held stays held: turn everything off, touch
+     * nothing they owned, write nothing. */
+    gcs_watch_disable();
     gcs_memmap_disable();
     gcs_output_forget_thread();
     gcs_registry_reset();
@@ -155,25 +174,30 @@ static void in_forked_child(void)
     writer_started = false;
 }
 
+/* The object (file) that holds addr, for messages. */
+static const char *object_path(const void *addr)
+{
+    Dl_info di;
+    return dladdr(addr, &di) != 0 && di.dli_fname != NULL ? di.dli_fname : "?";
+}
+
+/* One error line straight to the destination, keeping nothing open, for
+ * a copy of gcstats that goes no further (start-up, single-threaded). */
+static void say_and_stop(const char *reason)
+{
+    struct gcs_record r;
+    error_record(&r, reason);
+    gcs_output_say_once(&config, &r, &info);
+}
+
 __attribute__((constructor)) static void gcstats_init(void)
 {
-    gcs_hooks_resolve();
+    gcs_interpose_resolve();
 
     const char *missing;
-    if (!gcs_v8_bind(&missing)) {
-        /* Not node, or not a node gcstats can drive: say so only where
-         * V8 was there but incomplete, and only if the user asked for us. */
-        (void)missing;
-        return;
-    }
-
-    /* For tests of the unknown-version path: the V8 version to believe. */
-    const char *assume = getenv("GCSTATS_ASSUME_V8");
-    struct gcs_v8_version assumed;
-    if (assume != NULL && gcs_parse_v8_version(assume, &assumed)) {
-        gcs_v8.v = assumed;
-        gcs_v8.version = assume;
-    }
+    bool bound = gcs_v8_bind(&missing);
+    if (!bound && missing == NULL)
+        return;   /* no V8: not node, and nothing to say */
 
     struct gcs_env env = {
         .fd = getenv("GCSTATS_FD"),
@@ -187,17 +211,43 @@ __attribute__((constructor)) static void gcstats_init(void)
         .probe = getenv("GCSTATS_PROBE"),
     };
     gcs_config_parse(&env, (long)getpid(), &config);
-
     info.pid = (long)getpid();
     info.node_version = gcs_v8.node_version;
     info.v8_version = gcs_v8.version;
+    info.destination = destination;
+
+    char why[GCS_TEXT_MAX];
+    const char *first = dlsym(RTLD_DEFAULT, "gcstats_copy");
+    if (first != NULL && first != this_copy) {
+        snprintf(why, sizeof why,
+                 "another copy of gcstats (%.60s, %.24s) is preloaded before this one (%.60s): this copy "
+                 "stands aside and only forwards", object_path(first), first, object_path(this_copy));
+        say_and_stop(why);
+        return;
+    }
+    if (!bound) {
+        snprintf(why, sizeof why,
+                 "V8 %.40s lacks a function gcstats needs (%.90s): gcstats stays off in this process",
+                 gcs_v8.version != NULL ? gcs_v8.version : "(unknown)", missing);
+        say_and_stop(why);
+        return;
+    }
+
+    /* For tests of the unknown-version path: the V8 version to believe. */
+    const char *assume = getenv("GCSTATS_ASSUME_V8");
+    struct gcs_v8_version assumed;
+    if (assume != NULL && gcs_parse_v8_version(assume, &assumed)) {
+        gcs_v8.v = assumed;
+        gcs_v8.version = assume;
+        info.v8_version = assume;
+    }
+
     info.interval_ms = config.interval_ms;
     info.sites_interval_ms = config.sites_interval_ms;
     info.maps = config.maps;
     if (!gcs_v8_can_ask_for_gc())
         config.probe_ms = 0;
     info.probe_ms = config.probe_ms;
-    info.destination = destination;
 
     struct gcs_record r;
     for (int i = 0; i < config.problems; i++) {
@@ -235,7 +285,6 @@ __attribute__((constructor)) static void gcstats_init(void)
     }
     writer_started = true;
     if (!gcs_v8_layout_known(gcs_v8.v.major)) {
-        char why[GCS_TEXT_MAX];
         snprintf(why, sizeof why,
                  "V8 %.40s is a version whose heap statistics layout gcstats does not know "
                  "(it knows %d to %d); gcstats stays off in this process",
@@ -249,20 +298,20 @@ __attribute__((constructor)) static void gcstats_init(void)
     detect.min_span_ms = config.leak_min_span_ms;
     detect.min_growth_bytes = config.leak_min_growth_bytes;
     detect.report_interval_ms = config.leak_report_ms;
-    gcs_hooks_set_detect_config(&detect);
+    gcs_isolate_set_detect_config(&detect);
     struct gcs_probe_config probe;
     gcs_probe_config_default(&probe);
     probe.every_ms = config.probe_ms;
     /* A sample is worth asking for once the heap has moved by a
      * sixteenth of the least growth the detector reports. */
     probe.min_change_bytes = config.leak_min_growth_bytes / 16u;
-    gcs_hooks_set_probe_config(&probe);
-    gcs_hooks_init_thread_key();
+    gcs_isolate_set_probe_config(&probe);
+    gcs_watch_init_thread_key();
     pthread_atfork(NULL, NULL, in_forked_child);
     running = true;
     if (config.maps)
         gcs_memmap_enable();
-    gcs_hooks_enable();
+    gcs_watch_enable();
 }
 
 __attribute__((destructor)) static void gcstats_fini(void)
@@ -273,7 +322,13 @@ __attribute__((destructor)) static void gcstats_fini(void)
         return;
     }
     running = false;
-    gcs_hooks_disable();
+    gcs_watch_disable();
+    /* An exit line closes what start lines opened: a node that ran no
+     * isolate (node --version, a bad option) gets none. */
+    if (!gcs_registry_ever_attached()) {
+        gcs_output_finish(NULL, EXIT_FLUSH_TIMEOUT_MS);
+        return;
+    }
     struct gcs_record r;
     record_from(&r, GCS_EV_EXIT, gcs_registry_find_number(1));
     gcs_output_finish(&r, EXIT_FLUSH_TIMEOUT_MS);

@@ -294,3 +294,29 @@ void gcs_output_forget_thread(void)
 {
     atomic_store(&thread_running, false);
 }
+
+void gcs_output_say_once(const struct gcs_config *c, const struct gcs_record *r,
+                         const struct gcs_process_info *process_info)
+{
+    if (!c->dest_ok)
+        return;
+    if (c->dest == GCS_DEST_STDERR) {
+        gcs_output_stderr_now(r, process_info);
+        return;
+    }
+    static struct gcs_json line;   /* start-up only: single-threaded */
+    size_t len = gcs_format_record(&line, r, process_info, 0);
+    if (len == 0)
+        return;
+    if (c->dest == GCS_DEST_FD) {
+        int flags = fcntl(c->fd, F_GETFL);
+        if (flags >= 0 && (flags & O_ACCMODE) != O_RDONLY)
+            write_line(c->fd, line.buf, len);
+        return;
+    }
+    int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+    if (fd >= 0) {
+        write_line(fd, line.buf, len);
+        close(fd);
+    }
+}

@@ -58,6 +58,12 @@ void gcs_output_finish(const struct gcs_record *last, int timeout_ms);
  * SIGPIPE kept from killing the process. */
 void gcs_output_stderr_now(const struct gcs_record *r, const struct gcs_process_info *info);
 
+/* One line to the destination config names, opened and closed here,
+ * nothing kept (start-up, single-threaded): for a copy of gcstats that
+ * goes no further. Silent if the destination is bad. */
+void gcs_output_say_once(const struct gcs_config *c, const struct gcs_record *r,
+                         const struct gcs_process_info *info);
+
 uint64_t gcs_output_dropped(void);
 /* In a fork()ed child: the writer thread did not come along. */
 void gcs_output_forget_thread(void);

@@ -7,6 +7,7 @@
 static struct gcs_isolate slots[GCS_MAX_ISOLATES];
 static _Atomic int claim_lock;
 static _Atomic uint64_t generation;
+static _Atomic bool ever_attached;
 
 /* A PENDING slot older than this whose isolate never attached (a Worker
  * that ended before its first interrupt) may be taken over when the table
@@ -24,7 +25,7 @@ struct gcs_isolate *gcs_registry_lookup(void *isolate)
     return NULL;
 }
 
-struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms)
+struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms, bool *full)
 {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&claim_lock, &expected, 1))
@@ -42,6 +43,7 @@ struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms)
         }
         if (s == NULL)
             s = stale;
+        *full = s == NULL;
         if (s != NULL) {
             atomic_store(&s->last_request_ms, INT64_MIN / 2);
             atomic_store(&s->number, 0);
@@ -63,6 +65,7 @@ bool gcs_registry_begin_attach(struct gcs_isolate *s, void *isolate)
 
 void gcs_registry_finish_attach(struct gcs_isolate *s, uint32_t number)
 {
+    atomic_store(&ever_attached, true);
     atomic_store(&s->number, number);
     atomic_store_explicit(&s->state, GCS_SLOT_ATTACHED, memory_order_release);
 }
@@ -72,6 +75,11 @@ void gcs_registry_release(struct gcs_isolate *s)
     atomic_store(&s->state, GCS_SLOT_FREE);
     atomic_store(&s->isolate, NULL);
     atomic_fetch_add(&generation, 1);
+}
+
+bool gcs_registry_ever_attached(void)
+{
+    return atomic_load(&ever_attached);
 }
 
 uint64_t gcs_registry_generation(void)

@@ -42,7 +42,9 @@ struct gcs_isolate {
     _Atomic uint32_t number;           /* 1 main, 2.. Workers; 0 until attached */
     pid_t tid;                         /* the isolate's own thread */
 
-    /* Touched only by the isolate's own thread. */
+    /* Touched only by the isolate's own thread (isolate_thread.c). */
+    int loop_fd;                       /* its event loop's epoll descriptor; -1 unknown */
+    bool probe_interrupt_pending;      /* asked V8 for the probe's interrupt, not run yet */
     struct gcs_windows windows;
     struct gcs_detector detectors[GCS_MEM_COUNT];
     uint64_t gc_started_ns[GCS_KIND_COUNT];
@@ -57,13 +59,16 @@ struct gcs_isolate {
 
 struct gcs_isolate *gcs_registry_lookup(void *isolate);
 /* Finds or creates the slot for isolate, PENDING if new. NULL when the
- * table is full or another thread is claiming right now (try again later:
- * this never waits, so it is safe inside an interposed mmap). */
-struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms);
+ * table is full (*full set) or another thread is claiming right now (try
+ * again later: this never waits, so it is safe inside an interposed mmap). */
+struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms, bool *full);
 /* PENDING -> ATTACHING for this isolate; false if someone else got it. */
 bool gcs_registry_begin_attach(struct gcs_isolate *s, void *isolate);
 void gcs_registry_finish_attach(struct gcs_isolate *s, uint32_t number);
 void gcs_registry_release(struct gcs_isolate *s);
+/* True once any isolate was attached in this process (a start line was
+ * made): only then is an exit line due. */
+bool gcs_registry_ever_attached(void);
 /* Bumped at every release, so threads that cached "this isolate is known"
  * look again. */
 uint64_t gcs_registry_generation(void);

@@ -17,6 +17,10 @@ typedef void (*get_heap_statistics_fn)(void *isolate, void *stats);
 typedef void (*heap_statistics_ctor_fn)(void *stats);
 typedef void (*get_code_range_fn)(void *isolate, void **start, size_t *length);
 typedef bool (*measure_memory_fn)(void *isolate, void **delegate, int execution);
+typedef bool (*is_in_use_fn)(void *isolate);
+typedef void *(*get_current_event_loop_fn)(void *isolate);
+typedef int (*uv_backend_fd_fn)(const void *loop);
+typedef void *(*uv_default_loop_fn)(void);
 
 static struct {
     get_version_fn get_version;
@@ -28,6 +32,10 @@ static struct {
     const _Atomic unsigned char *isolate_key_created;  /* V8 10 only; NULL elsewhere */
     get_code_range_fn get_code_range;                  /* optional */
     measure_memory_fn measure_memory;                  /* optional */
+    is_in_use_fn is_in_use;
+    get_current_event_loop_fn get_current_event_loop;  /* node's; optional */
+    uv_backend_fd_fn uv_backend_fd;                    /* libuv's; optional */
+    uv_default_loop_fn uv_default_loop;                /* libuv's; optional */
 } fn;
 
 #define GC_CALLBACK_SIG "EPFvPS0_NS_6GCTypeENS_15GCCallbackFlagsEPvE"
@@ -43,6 +51,7 @@ static const struct {
     { "_ZN2v87Isolate21AddGCEpilogueCallback" GC_CALLBACK_SIG "S4_S2_", (void **)&fn.add_epilogue },
     { "_ZN2v87Isolate17GetHeapStatisticsEPNS_14HeapStatisticsE", (void **)&fn.get_heap_statistics },
     { "_ZN2v814HeapStatisticsC1Ev", (void **)&fn.heap_statistics_ctor },
+    { "_ZN2v87Isolate7IsInUseEv", (void **)&fn.is_in_use },
 };
 
 /* The address range of the object that defines V8, found once at bind. */
@@ -62,8 +71,10 @@ bool gcs_v8_bind(const char **missing)
         found[i] = dlsym(RTLD_DEFAULT, required[i].name);
         if (found[i] == NULL) {
             /* No V8 at all is the common case (a shell, python): say nothing. */
-            if (i > 0)
+            if (i > 0) {
                 *missing = required[i].name;
+                gcs_v8.version = ((get_version_fn)found[0])();
+            }
             return false;
         }
     }
@@ -79,6 +90,9 @@ bool gcs_v8_bind(const char **missing)
     fn.measure_memory = (measure_memory_fn)dlsym(
         RTLD_DEFAULT, "_ZN2v87Isolate13MeasureMemoryESt10unique_ptrINS_21MeasureMemoryDelegate"
                       "ESt14default_deleteIS2_EENS_22MeasureMemoryExecutionE");
+    fn.get_current_event_loop = (get_current_event_loop_fn)dlsym(RTLD_DEFAULT, "_ZN4node19GetCurrentEventLoopEPN2v87IsolateE");
+    fn.uv_backend_fd = (uv_backend_fd_fn)dlsym(RTLD_DEFAULT, "uv_backend_fd");
+    fn.uv_default_loop = (uv_default_loop_fn)dlsym(RTLD_DEFAULT, "uv_default_loop");
 
     gcs_v8.version = fn.get_version();
     if (!gcs_parse_v8_version(gcs_v8.version, &gcs_v8.v))
@@ -105,6 +119,26 @@ void *gcs_v8_try_get_current(void)
 void gcs_v8_request_interrupt(void *isolate, gcs_interrupt_callback cb, void *data)
 {
     fn.request_interrupt(isolate, cb, data);
+}
+
+bool gcs_v8_in_use(void *isolate)
+{
+    return fn.is_in_use(isolate);
+}
+
+int gcs_v8_event_loop_fd(void *isolate, bool main_thread)
+{
+    if (fn.uv_backend_fd == NULL)
+        return -1;
+    /* Node runs the main thread's environment on libuv's default loop,
+     * which it set up before the isolate: asking for it does not create
+     * it. A Worker's loop is its environment's. */
+    const void *loop = NULL;
+    if (main_thread && fn.uv_default_loop != NULL)
+        loop = fn.uv_default_loop();
+    else if (!main_thread && fn.get_current_event_loop != NULL)
+        loop = fn.get_current_event_loop(isolate);
+    return loop != NULL ? fn.uv_backend_fd(loop) : -1;
 }
 
 void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data)

@@ -26,9 +26,9 @@ struct gcs_v8 {
 
 extern struct gcs_v8 gcs_v8;
 
-/* Resolves the symbols. False (and no side effect) in a process without
- * V8; `missing` then names the first symbol that did not resolve, or is
- * NULL when there was no V8 at all. */
+/* Resolves the symbols. False in a process without V8 (`missing` NULL,
+ * no side effect), or with a V8 that lacks one of them (`missing` names
+ * the first, gcs_v8.version says which V8 it is). */
 bool gcs_v8_bind(const char **missing);
 
 /* True if code at addr belongs to the object (executable or shared
@@ -39,7 +39,21 @@ bool gcs_v8_owns_code_at(const void *addr);
  * (on V8 10 it reads a pthread key that exists only after V8 is set up). */
 bool gcs_v8_current_isolate_ready(void);
 void *gcs_v8_try_get_current(void);
+/* Isolate::RequestInterrupt: thread-safe; V8 calls cb on the isolate's
+ * own thread at its next safe point in JavaScript (so never once it has
+ * stopped running JavaScript). It takes the isolate's mutex and allocates:
+ * not from inside an allocator. */
 void gcs_v8_request_interrupt(void *isolate, gcs_interrupt_callback cb, void *data);
+/* Isolate::IsInUse: some thread has entered the isolate. False while V8
+ * is still creating it or already deleting it (it is current then, but
+ * not entered): no request may be made of it then. A field read. */
+bool gcs_v8_in_use(void *isolate);
+/* The epoll descriptor of the isolate's event loop: libuv's default loop
+ * on the main thread (uv_default_loop, uv_backend_fd), the environment's
+ * on a Worker's (node::GetCurrentEventLoop, which needs the environment's
+ * context to be current and creates a handle scope: call it in an
+ * interrupt on that thread). -1 if unknown. */
+int gcs_v8_event_loop_fd(void *isolate, bool main_thread);
 void gcs_v8_add_gc_callbacks(void *isolate, gcs_gc_callback prologue, gcs_gc_callback epilogue, void *data);
 bool gcs_v8_heap_stats(void *isolate, struct gcs_heap_stats *out);
 /* Isolate::GetCodeRange: where this isolate's generated code lives (a
