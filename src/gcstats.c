@@ -21,6 +21,7 @@
 #include "output.h"
 #include "probe.h"
 #include "registry.h"
+#include "site_names.h"
 #include "v8api.h"
 #include "verdict.h"
 #include "watch.h"
@@ -106,7 +107,7 @@ static void write_sites(void)
     static struct gcs_site_report top[SITES_SHOWN];
     static struct gcs_json line;
     static struct gcs_mapped mapped;
-    size_t n = gcs_memmap_top_sites(top, SITES_SHOWN);
+    size_t n = gcs_site_names_top(top, SITES_SHOWN);
     gcs_memmap_read(&mapped);
     size_t shown;
     gcs_output_write_json(line.buf, gcs_format_sites(&line, gcs_wall_ms(), &mapped, top, n, &info,
@@ -120,7 +121,7 @@ static void error_record(struct gcs_record *r, const char *reason);
 static void writer_idle(void)
 {
     static bool said_full;
-    gcs_memmap_refine();
+    gcs_site_names_refine();
     if (!said_full && gcs_memmap_enabled() && gcs_memmap_book_full()) {
         said_full = true;
         struct gcs_record r;

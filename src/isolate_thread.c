@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "lines.h"
+#include "mapped_series.h"
 #include "memmap.h"
 #include "output.h"
 #include "probe.h"
@@ -20,6 +21,8 @@ static struct gcs_detect_config detect_config;
 static struct gcs_probe_config probe_config;   /* every_ms 0 until set: never asks */
 static _Atomic uint32_t next_worker_number = 2;
 static _Atomic bool node_version_read;
+/* The memory mapped outside V8, per process: the main isolate's thread's. */
+static struct gcs_mapped_series mapped_series;
 
 void gcs_isolate_set_detect_config(const struct gcs_detect_config *c) { detect_config = *c; }
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c) { probe_config = *c; }
@@ -97,7 +100,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
              * main isolate judges it. */
             bool judge_mapped = atomic_load(&s->number) == 1 && gcs_memmap_enabled();
             const uint64_t series[GCS_MEM_COUNT] = {
-                own->heap.used, own->heap.external, judge_mapped ? gcs_memmap_sample_outside(&mapped, mono) : 0,
+                own->heap.used, own->heap.external, judge_mapped ? gcs_mapped_series_add(&mapped_series, &mapped, mono) : 0,
             };
             for (int m = 0; m < GCS_MEM_COUNT; m++) {
                 if (m == GCS_MEM_MAPPED && !judge_mapped)
@@ -106,7 +109,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
                 publish_verdict(&own->verdict.series[m], &s->detectors[m], wall - mono);
             }
             if (events[GCS_MEM_MAPPED] == GCS_DETECT_LEAK)
-                grown_owner = gcs_memmap_grown_owner(s->detectors[GCS_MEM_MAPPED].last.from_ms);
+                grown_owner = gcs_mapped_series_grown_owner(&mapped_series, s->detectors[GCS_MEM_MAPPED].last.from_ms);
         }
         /* What this cycle cost the JavaScript thread, as far as callbacks
          * see it: the pause at the start of incremental marking and this

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "objects.h"
@@ -25,6 +26,20 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 }
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+/* The object's file is mapped with the system calls themselves: mmap and
+ * munmap by name would be gcstats' own interposers, and what the writer
+ * reads is not the application's memory to count. */
+static const unsigned char *map_file(int fd, size_t size)
+{
+    long p = syscall(SYS_mmap, NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    return p == -1 ? NULL : (const unsigned char *)p;
+}
+
+static void unmap_file(const unsigned char *p, size_t size)
+{
+    syscall(SYS_munmap, p, size);
+}
 
 /* "ns::Class::f(int, char)" -> "ns::Class::f": the arguments make lines
  * long and say little. */
@@ -83,15 +98,15 @@ static void scan_object(const char *path, struct pending *p, size_t n, demangle_
         return;
     }
     size_t size = (size_t)st.st_size;
-    const unsigned char *file = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const unsigned char *file = map_file(fd, size);
     close(fd);
-    if (file == MAP_FAILED)
+    if (file == NULL)
         return;
     const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)file;
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
         eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff > size ||
         (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum) {
-        munmap((void *)file, size);
+        unmap_file(file, size);
         return;
     }
     const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(file + eh->e_shoff);
@@ -105,12 +120,12 @@ static void scan_object(const char *path, struct pending *p, size_t n, demangle_
                 symtab = &sh[i];
     if (symtab == NULL || symtab->sh_link >= eh->e_shnum || symtab->sh_offset > size ||
         symtab->sh_size > size - symtab->sh_offset) {
-        munmap((void *)file, size);
+        unmap_file(file, size);
         return;
     }
     const ElfW(Shdr) *strtab = &sh[symtab->sh_link];
     if (strtab->sh_offset > size || strtab->sh_size > size - strtab->sh_offset) {
-        munmap((void *)file, size);
+        unmap_file(file, size);
         return;
     }
     const char *strings = (const char *)file + strtab->sh_offset;
@@ -145,7 +160,7 @@ static void scan_object(const char *path, struct pending *p, size_t n, demangle_
             q->offset = q->addr - lo;
         }
     }
-    munmap((void *)file, size);
+    unmap_file(file, size);
 }
 
 void gcs_symbolize(struct gcs_symbol_query *q, size_t n)
