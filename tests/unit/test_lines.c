@@ -1,6 +1,7 @@
 #include "test.h"
 
 #include <jansson.h>
+#include <locale.h>
 #include <string.h>
 
 #include "lines.h"
@@ -274,6 +275,52 @@ static void leak_and_leak_end_lines(void **state)
     json_decref(v);
 }
 
+/* Node or an addon may call setlocale(): a locale whose decimal separator
+ * is a comma must not turn "6.1 MB" into "6,1 MB" in the reasons. */
+static void reasons_ignore_the_locale(void **state)
+{
+    (void)state;
+    static const char *const comma_locales[] = { "de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
+                                                 "fr_FR.utf8" };
+    const char *set = NULL;
+    for (size_t i = 0; i < sizeof comma_locales / sizeof comma_locales[0] && set == NULL; i++)
+        set = setlocale(LC_NUMERIC, comma_locales[i]);
+    if (set == NULL)
+        fail_msg("no locale with a decimal comma to test with: install the locales package and run "
+                 "`localedef -i de_DE -f UTF-8 de_DE.UTF-8` (scripts/install-deps does both)");
+    if (strcmp(localeconv()->decimal_point, ",") != 0)
+        fail_msg("locale %s has decimal point \"%s\", not a comma", set, localeconv()->decimal_point);
+
+    struct gcs_record r = sample_record(GCS_EV_LEAK);
+    r.memory = GCS_MEM_HEAP;
+    struct gcs_series_verdict *sv = &r.verdict.series[GCS_MEM_HEAP];
+    sv->state = GCS_STATE_LEAK;
+    sv->onset_rate = 204800;
+    sv->a = (struct gcs_assessment){ .state = GCS_STATE_LEAK, .points = 12, .from_ms = 1795663210123LL,
+                                     .to_ms = 1795663240123LL, .rate = 204800, .rate_low = 150000,
+                                     .recent_rate = 190000, .growth = 6144000 };
+    json_t *v = format(&r, 0);
+    const char *leak = str(v, "reason");
+    char leak_copy[GCS_TEXT_MAX];
+    snprintf(leak_copy, sizeof leak_copy, "%s", leak);
+    json_decref(v);
+    r.event = GCS_EV_LEAK_END;
+    sv->state = GCS_STATE_OK;
+    sv->a.recent_rate = 1126.4;
+    v = format(&r, 0);
+    char end_copy[GCS_TEXT_MAX];
+    snprintf(end_copy, sizeof end_copy, "%s", str(v, "reason"));
+    json_decref(v);
+    setlocale(LC_NUMERIC, "C");   /* before any assertion can end the test */
+
+    assert_string_equal(leak_copy,
+                        "the V8 heap after full GCs grew by 6.1 MB in 30 s (200.0 KB/s, at least "
+                        "146.5 KB/s with 95% confidence) and is still growing");
+    assert_string_equal(end_copy,
+                        "the V8 heap stopped growing: 1.1 KB/s lately, against 200.0 KB/s when the "
+                        "leak was reported");
+}
+
 /* Every owner named with the longest name, every number at its largest. */
 static void worst_mapped(struct gcs_mapped *m)
 {
@@ -466,6 +513,7 @@ int main(void)
         cmocka_unit_test(end_exit_and_error_lines),
         cmocka_unit_test(verdict_on_every_summary_line),
         cmocka_unit_test(leak_and_leak_end_lines),
+        cmocka_unit_test(reasons_ignore_the_locale),
         cmocka_unit_test(worst_case_lines_fit),
         cmocka_unit_test(mapped_bytes_by_owner),
         cmocka_unit_test(sites_lines),
