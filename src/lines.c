@@ -355,7 +355,7 @@ void gcs_error_record(struct gcs_record *r, int64_t ts_ms, uint32_t isolate, con
     r->event = GCS_EV_ERROR;
     r->ts_ms = ts_ms;
     r->isolate = isolate;
-    snprintf(r->text, sizeof r->text, "%s", reason);
+    copy_cut(r->text, sizeof r->text, reason);
 }
 
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,

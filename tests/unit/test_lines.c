@@ -321,6 +321,93 @@ static void reasons_ignore_the_locale(void **state)
                         "leak was reported");
 }
 
+/* The error record of a reason of `len` bytes: `pattern` repeated. */
+static const char *error_text(struct gcs_record *r, const char *pattern, size_t len)
+{
+    static char reason[1001];
+    assert_true(len < sizeof reason);
+    size_t plen = strlen(pattern);
+    for (size_t i = 0; i < len; i++)
+        reason[i] = pattern[i % plen];
+    reason[len] = '\0';
+    gcs_error_record(r, 1795663240123LL, 1, reason);
+    assert_int_equal(r->event, GCS_EV_ERROR);
+    assert_true(strlen(r->text) < sizeof r->text);
+    return reason;
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && strcmp(s + n - m, end) == 0;
+}
+
+/* A reason that fits is kept as it is, to its last byte. */
+static void error_reason_that_fits_is_whole(void **state)
+{
+    (void)state;
+    struct gcs_record r;
+    const char *reason = error_text(&r, "word ", GCS_TEXT_MAX - 1);
+    assert_string_equal(r.text, reason);
+    assert_int_equal((GCS_TEXT_MAX - 1) % 3, 0);
+    reason = error_text(&r, "\xE2\x82\xAC", GCS_TEXT_MAX - 1);   /* € (3 bytes), to the limit */
+    assert_string_equal(r.text, reason);
+}
+
+/* A reason too long loses its last words, not the end of a word, and says
+ * that it was cut. */
+static void long_error_reason_is_cut_after_a_word(void **state)
+{
+    (void)state;
+    struct gcs_record r;
+    const char *reason = error_text(&r, "abcdefg ", 1000);   /* spaces every 8 bytes */
+    size_t kept = strlen(r.text) - 3;
+    assert_true(ends_with(r.text, "g..."));
+    assert_memory_equal(r.text, reason, kept);
+    assert_int_equal(reason[kept], ' ');
+    assert_true(kept > GCS_TEXT_MAX - 4 - 8);   /* the last space that leaves room */
+
+    reason = error_text(&r, "words ", GCS_TEXT_MAX);   /* one byte too many */
+    assert_true(strlen(r.text) < GCS_TEXT_MAX);
+    assert_true(ends_with(r.text, "words..."));
+    assert_memory_equal(r.text, reason, strlen(r.text) - 3);
+}
+
+/* A reason with no space to cut at (a long path, a long name) is cut after
+ * its last whole character: the line never carries half a character. */
+static void long_error_reason_keeps_whole_characters(void **state)
+{
+    (void)state;
+    static const char *const chars[] = { "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "a" };
+    for (size_t c = 0; c < sizeof chars / sizeof chars[0]; c++) {
+        size_t clen = strlen(chars[c]);
+        for (size_t shift = 0; shift < clen; shift++) {
+            /* `shift` bytes of "x" move the characters' boundaries across the limit. */
+            struct gcs_record r;
+            static char reason[1001];
+            size_t n = 0;
+            for (; n < shift; n++)
+                reason[n] = 'x';
+            while (n + clen < 600) {
+                memcpy(reason + n, chars[c], clen);
+                n += clen;
+            }
+            reason[n] = '\0';
+            gcs_error_record(&r, 0, 1, reason);
+            size_t len = strlen(r.text);
+            assert_true(len < GCS_TEXT_MAX);
+            assert_true(ends_with(r.text, "..."));
+            size_t kept = len - 3;
+            assert_true(kept + clen > GCS_TEXT_MAX - 4);   /* no more lost than needed */
+            assert_memory_equal(r.text, reason, kept);
+            assert_true((kept - shift) % clen == 0);       /* whole characters only */
+            json_t *v = format(&r, 0);                     /* valid UTF-8, no U+FFFD */
+            assert_null(strstr(str(v, "reason"), "\xEF\xBF\xBD"));
+            json_decref(v);
+        }
+    }
+}
+
 /* Every owner named with the longest name, every number at its largest. */
 static void worst_mapped(struct gcs_mapped *m)
 {
@@ -514,6 +601,9 @@ int main(void)
         cmocka_unit_test(verdict_on_every_summary_line),
         cmocka_unit_test(leak_and_leak_end_lines),
         cmocka_unit_test(reasons_ignore_the_locale),
+        cmocka_unit_test(error_reason_that_fits_is_whole),
+        cmocka_unit_test(long_error_reason_is_cut_after_a_word),
+        cmocka_unit_test(long_error_reason_keeps_whole_characters),
         cmocka_unit_test(worst_case_lines_fit),
         cmocka_unit_test(mapped_bytes_by_owner),
         cmocka_unit_test(sites_lines),
