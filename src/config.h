@@ -1,8 +1,9 @@
 /* Settings from the environment, parsed without side effects.
  *
- * Parsing is pure: it takes the variables' strings and yields either a
- * value or a message that names the variable and the value. Opening the
- * destination is output.c's business. */
+ * Parsing is pure: it takes the variables' strings and yields the values;
+ * a bad or conflicting setting adds a message that names the variable and
+ * the value, and says what is used instead. Opening the destination is
+ * output.c's business. */
 #ifndef GCSTATS_CONFIG_H
 #define GCSTATS_CONFIG_H
 

@@ -26,7 +26,8 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
                          const struct gcs_process_info *p, uint64_t dropped);
 
 /* A sites line: the call sites holding the most resident mapped memory,
- * the largest first. As many of the n as fit in a line; *shown says how many. */
+ * in the order given (the caller puts the largest first). As many of the
+ * first of the n as fit in a line; *shown says how many. */
 size_t gcs_format_sites(struct gcs_json *j, int64_t ts_ms, const struct gcs_mapped *mapped,
                         const struct gcs_site_report *sites, size_t n,
                         const struct gcs_process_info *p, uint64_t dropped, size_t *shown);
