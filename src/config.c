@@ -125,11 +125,26 @@ static void parse_leak_seconds(struct gcs_config *c, const char *name, const cha
     uint32_t parsed;
     if (value == NULL)
         return;
-    if (gcs_parse_interval_ms(value, &parsed) && parsed >= 1000)
+    if (gcs_parse_interval_ms(value, &parsed) && parsed >= GCS_MIN_LEAK_PERIOD_MS)
         *ms = parsed;
     else
-        add_problem(c, "%s=%.200s is not a number of seconds from 1 to 86400; using %u", name, value,
-                    *ms / 1000);
+        add_problem(c, "%s=%.200s is not a number of seconds from %u to %u; using %u", name, value,
+                    GCS_MIN_LEAK_PERIOD_MS / 1000u, GCS_MAX_INTERVAL_MS / 1000u, *ms / 1000u);
+}
+
+/* Bytes as a setting would say them: with the largest suffix that divides
+ * them exactly (1048576 is "1M"). */
+static void bytes_text(uint64_t bytes, char *out, size_t cap)
+{
+    static const char suffix[] = { 'G', 'M', 'k' };
+    for (unsigned i = 0; i < sizeof suffix; i++) {
+        unsigned shift = 30u - 10u * i;
+        if (bytes != 0 && bytes % (1ull << shift) == 0) {
+            snprintf(out, cap, "%llu%c", (unsigned long long)(bytes >> shift), suffix[i]);
+            return;
+        }
+    }
+    snprintf(out, cap, "%llu", (unsigned long long)bytes);
 }
 
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out)
@@ -170,15 +185,17 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
 
     if (env->interval != NULL && !gcs_parse_interval_ms(env->interval, &out->interval_ms)) {
         out->interval_ms = GCS_DEFAULT_INTERVAL_MS;
-        add_problem(out, "GCSTATS_INTERVAL=%.200s is not a number of seconds from 0 to 86400; using 10",
-                    env->interval);
+        add_problem(out, "GCSTATS_INTERVAL=%.200s is not a number of seconds from 0 to %u; using %u",
+                    env->interval, GCS_MAX_INTERVAL_MS / 1000u, GCS_DEFAULT_INTERVAL_MS / 1000u);
     }
     parse_leak_seconds(out, "GCSTATS_LEAK_MIN_SPAN", env->leak_min_span, &out->leak_min_span_ms);
     parse_leak_seconds(out, "GCSTATS_LEAK_REPORT", env->leak_report, &out->leak_report_ms);
     if (env->leak_min_growth != NULL && !gcs_parse_bytes(env->leak_min_growth, &out->leak_min_growth_bytes)) {
+        char growth[24];
         out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
-        add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%.200s is not a number of bytes (like 1048576 or 1M); using 1M",
-                    env->leak_min_growth);
+        bytes_text(GCS_DEFAULT_LEAK_MIN_GROWTH, growth, sizeof growth);
+        add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%.200s is not a number of bytes (like 1048576 or 1M); using %s",
+                    env->leak_min_growth, growth);
     }
     if (env->maps != NULL) {
         if (strcmp(env->maps, "0") == 0)
@@ -188,8 +205,8 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
     }
     if (env->sites != NULL && !gcs_parse_interval_ms(env->sites, &out->sites_interval_ms)) {
         out->sites_interval_ms = 0;
-        add_problem(out, "GCSTATS_SITES=%.200s is not a number of seconds from 0 to 86400; using 0 (no sites lines)",
-                    env->sites);
+        add_problem(out, "GCSTATS_SITES=%.200s is not a number of seconds from 0 to %u; using 0 (no sites lines)",
+                    env->sites, GCS_MAX_INTERVAL_MS / 1000u);
     }
     /* Asking for a full GC more than once a second would cost the host
      * more than the samples are worth. */
@@ -197,8 +214,9 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         (!gcs_parse_interval_ms(env->probe, &out->probe_ms) ||
          (out->probe_ms != 0 && out->probe_ms < GCS_MIN_PROBE_MS))) {
         out->probe_ms = GCS_DEFAULT_PROBE_MS;
-        add_problem(out, "GCSTATS_PROBE=%.200s is not 0 or a number of seconds from 1 to 86400; using %u",
-                    env->probe, GCS_DEFAULT_PROBE_MS / 1000);
+        add_problem(out, "GCSTATS_PROBE=%.200s is not 0 or a number of seconds from %u to %u; using %u",
+                    env->probe, GCS_MIN_PROBE_MS / 1000u, GCS_MAX_INTERVAL_MS / 1000u,
+                    GCS_DEFAULT_PROBE_MS / 1000u);
     }
     if (!out->maps && out->sites_interval_ms > 0) {
         out->sites_interval_ms = 0;

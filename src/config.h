@@ -1,8 +1,9 @@
 /* Settings from the environment, parsed without side effects.
  *
- * Parsing is pure: it takes the variables' strings and yields either a
- * value or a message that names the variable and the value. Opening the
- * destination is output.c's business. */
+ * Parsing is pure: it takes the variables' strings and yields the values;
+ * a bad or conflicting setting adds a message that names the variable and
+ * the value, and says what is used instead. Opening the destination is
+ * output.c's business. */
 #ifndef GCSTATS_CONFIG_H
 #define GCSTATS_CONFIG_H
 
@@ -50,10 +51,16 @@ struct gcs_env {
     const char *probe;            /* GCSTATS_PROBE, seconds */
 };
 
+/* The defaults of the settings, defined here only: the detector's
+ * (gcs_detect_config_default) and the probe's (gcs_probe_config_default)
+ * are these. */
 #define GCS_DEFAULT_LEAK_MIN_SPAN_MS 20000u
 #define GCS_DEFAULT_LEAK_MIN_GROWTH (1u << 20)
 #define GCS_DEFAULT_LEAK_REPORT_MS 60000u
 #define GCS_DEFAULT_PROBE_MS 5000u
+/* The shortest GCSTATS_LEAK_MIN_SPAN and GCSTATS_LEAK_REPORT, and the
+ * shortest GCSTATS_PROBE but 0. */
+#define GCS_MIN_LEAK_PERIOD_MS 1000u
 #define GCS_MIN_PROBE_MS 1000u
 
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out);

@@ -17,7 +17,8 @@ static void putc1(struct gcs_json *j, char c)
     put(j, &c, 1);
 }
 
-static void put_u64(struct gcs_json *j, uint64_t v)
+/* The decimal digits of v at out (at most 20, no NUL); returns how many. */
+static size_t format_u64(uint64_t v, char *out)
 {
     char tmp[20];
     size_t n = 0;
@@ -25,7 +26,14 @@ static void put_u64(struct gcs_json *j, uint64_t v)
         tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    put(j, tmp + sizeof tmp - n, n);
+    memcpy(out, tmp + sizeof tmp - n, n);
+    return n;
+}
+
+static void put_u64(struct gcs_json *j, uint64_t v)
+{
+    char digits[20];
+    put(j, digits, format_u64(v, digits));
 }
 
 void gcs_json_begin(struct gcs_json *j)
@@ -137,17 +145,16 @@ void gcs_json_str(struct gcs_json *j, const char *key, const char *s)
     putc1(j, '"');
 }
 
-void gcs_json_fixed(struct gcs_json *j, const char *key, double v, int decimals)
+size_t gcs_format_fixed(double v, int decimals, char out[GCS_FIXED_MAX])
 {
     static const double scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+    out[0] = '\0';
     if (decimals < 0)
         decimals = 0;
     if (decimals > 6)
         decimals = 6;
-    if (!(v >= -9e15 && v <= 9e15)) {   /* also false for NaN */
-        gcs_json_null(j, key);
-        return;
-    }
+    if (!(v >= -9e15 && v <= 9e15))     /* also false for NaN */
+        return 0;
     /* Scaled and rounded to an integer: 9e15 * 1e6 exceeds 2^63, so split. */
     bool negative = v < 0;
     double a = negative ? -v : v;
@@ -157,19 +164,32 @@ void gcs_json_fixed(struct gcs_json *j, const char *key, double v, int decimals)
         whole++;
         frac = 0;
     }
-    gcs_json_key(j, key);
+    size_t n = 0;
     if (negative && (whole != 0 || frac != 0))
-        putc1(j, '-');
-    put_u64(j, whole);
+        out[n++] = '-';
+    n += format_u64(whole, out + n);
     if (decimals > 0) {
-        char digits[6];
+        out[n++] = '.';
         for (int i = decimals - 1; i >= 0; i--) {
-            digits[i] = (char)('0' + frac % 10);
+            out[n + (size_t)i] = (char)('0' + frac % 10);
             frac /= 10;
         }
-        putc1(j, '.');
-        put(j, digits, (size_t)decimals);
+        n += (size_t)decimals;
     }
+    out[n] = '\0';
+    return n;
+}
+
+void gcs_json_fixed(struct gcs_json *j, const char *key, double v, int decimals)
+{
+    char text[GCS_FIXED_MAX];
+    size_t n = gcs_format_fixed(v, decimals, text);
+    if (n == 0) {
+        gcs_json_null(j, key);
+        return;
+    }
+    gcs_json_key(j, key);
+    put(j, text, n);
 }
 
 /* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm). */

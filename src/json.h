@@ -31,6 +31,12 @@ void gcs_json_str(struct gcs_json *j, const char *key, const char *s);
 /* A fixed-point number with `decimals` (0..6) digits; not finite, or beyond
  * +-9e15, prints null. */
 void gcs_json_fixed(struct gcs_json *j, const char *key, double v, int decimals);
+/* The same number as text, for numbers inside strings: always a '.',
+ * whatever LC_NUMERIC says (printf's %f follows it, and node or an addon
+ * may set it). Returns the length, or 0 (and "") where gcs_json_fixed
+ * prints null. Room for a sign, 16 digits, the point, 6 decimals, a NUL. */
+#define GCS_FIXED_MAX 25
+size_t gcs_format_fixed(double v, int decimals, char out[GCS_FIXED_MAX]);
 /* UTC ISO 8601 with milliseconds, "2026-11-26T03:20:40.123Z". */
 void gcs_json_time(struct gcs_json *j, const char *key, int64_t epoch_ms);
 void gcs_json_object_begin(struct gcs_json *j, const char *key);

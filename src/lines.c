@@ -169,11 +169,50 @@ static void put_verdict(struct gcs_json *j, const struct gcs_verdict *v)
     gcs_json_object_end(j);
 }
 
+/* Copies text into out[cap]. A text too long is cut after a whole word,
+ * at the last space that leaves room for "...", and ends with "...";
+ * with no space there, after the last whole UTF-8 character: a cut in the
+ * middle of a word reads as a different word, and a cut inside a
+ * character would show as U+FFFD. */
+static void copy_cut(char *out, size_t cap, const char *text)
+{
+    static const char ellipsis[] = "...";
+    size_t len = strlen(text);
+    if (len < cap) {
+        memcpy(out, text, len + 1);
+        return;
+    }
+    size_t room = cap - sizeof ellipsis;   /* bytes of text that can stay */
+    size_t cut = room;
+    while (cut > 0 && text[cut] != ' ')
+        cut--;
+    while (cut > 0 && text[cut - 1] == ' ')
+        cut--;
+    if (cut == 0) {
+        cut = room;
+        /* Back to the first byte of the character at the cut (UTF-8
+         * continuation bytes are 10xxxxxx, and a character has at most
+         * three): everything before it is whole. */
+        for (int back = 0; back < 3 && cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80; back++)
+            cut--;
+    }
+    memcpy(out, text, cut);
+    memcpy(out + cut, ellipsis, sizeof ellipsis);
+}
+
+/* A number inside a reason, with `decimals` digits: formatted as the JSON
+ * numbers are, so that LC_NUMERIC cannot turn "6.1 MB" into "6,1 MB". */
+static const char *number_text(char out[GCS_FIXED_MAX], double v, int decimals)
+{
+    if (gcs_format_fixed(v, decimals, out) == 0)
+        snprintf(out, GCS_FIXED_MAX, "?");
+    return out;
+}
+
 static void put_leak(struct gcs_json *j, const struct gcs_record *r)
 {
     const struct gcs_series_verdict *sv = &r->verdict.series[r->memory];
     const struct gcs_assessment *a = &sv->a;
-    char reason[GCS_TEXT_MAX];
     char what[128];
     const char *owner = r->memory == GCS_MEM_MAPPED ? owner_name(&r->mapped, r->mapped_owner) : NULL;
     gcs_json_str(j, "memory", memory_names[r->memory]);
@@ -201,11 +240,15 @@ static void put_leak(struct gcs_json *j, const struct gcs_record *r)
         snprintf(what, sizeof what, "%s (most of it by %s)", memory_phrase(r->memory), owner);
     else
         snprintf(what, sizeof what, "%s", memory_phrase(r->memory));
-    snprintf(reason, sizeof reason,
-             "the %s after full GCs grew by %.1f MB in %.0f s (%.1f KB/s, at least %.1f KB/s with 95%% "
+    char growth_mb[GCS_FIXED_MAX], seconds[GCS_FIXED_MAX], rate_kb[GCS_FIXED_MAX], low_kb[GCS_FIXED_MAX];
+    char whole[sizeof what + 4 * GCS_FIXED_MAX + 128], reason[GCS_TEXT_MAX];
+    snprintf(whole, sizeof whole,
+             "the %s after full GCs grew by %s MB in %s s (%s KB/s, at least %s KB/s with 95%% "
              "confidence) and is still growing",
-             what, a->growth / 1e6,
-             (double)(a->to_ms - a->from_ms) / 1000.0, a->rate / 1024.0, a->rate_low / 1024.0);
+             what, number_text(growth_mb, a->growth / 1e6, 1),
+             number_text(seconds, (double)(a->to_ms - a->from_ms) / 1000.0, 0),
+             number_text(rate_kb, a->rate / 1024.0, 1), number_text(low_kb, a->rate_low / 1024.0, 1));
+    copy_cut(reason, sizeof reason, whole);
     gcs_json_str(j, "reason", reason);
 }
 
@@ -218,10 +261,11 @@ static void put_leak_end(struct gcs_json *j, const struct gcs_record *r)
     put_rate(j, "recent_rate_bytes_per_s", sv->a.recent_rate);
     put_rate(j, "leak_rate_bytes_per_s", sv->onset_rate);
     put_window(j, &sv->a);
+    char recent_kb[GCS_FIXED_MAX], onset_kb[GCS_FIXED_MAX];
     snprintf(reason, sizeof reason,
-             "the %s stopped growing: %.1f KB/s lately, against %.1f KB/s when the leak was reported",
-             memory_phrase(r->memory), sv->a.recent_rate / 1024.0,
-             sv->onset_rate / 1024.0);
+             "the %s stopped growing: %s KB/s lately, against %s KB/s when the leak was reported",
+             memory_phrase(r->memory), number_text(recent_kb, sv->a.recent_rate / 1024.0, 1),
+             number_text(onset_kb, sv->onset_rate / 1024.0, 1));
     gcs_json_str(j, "reason", reason);
 }
 
@@ -311,7 +355,7 @@ void gcs_error_record(struct gcs_record *r, int64_t ts_ms, uint32_t isolate, con
     r->event = GCS_EV_ERROR;
     r->ts_ms = ts_ms;
     r->isolate = isolate;
-    snprintf(r->text, sizeof r->text, "%s", reason);
+    copy_cut(r->text, sizeof r->text, reason);
 }
 
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,

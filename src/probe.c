@@ -6,8 +6,7 @@ void gcs_probe_config_default(struct gcs_probe_config *c)
 {
     c->every_ms = GCS_DEFAULT_PROBE_MS;
     c->budget_permille = 10;
-    /* 1/16 of the detector's default minimum growth (1 MiB). */
-    c->min_change_bytes = 64u * 1024u;
+    c->min_change_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH / GCS_PROBE_CHANGE_DIVISOR;
     c->max_misses = 3;
 }
 

@@ -35,6 +35,11 @@ struct gcs_probe_config {
     uint32_t max_misses;         /* unanswered requests in a row before giving up */
 };
 
+/* A sample is worth asking for once the heap has moved by this fraction
+ * of the least growth the detector reports (GCSTATS_LEAK_MIN_GROWTH):
+ * min_change_bytes = that growth / GCS_PROBE_CHANGE_DIVISOR. */
+#define GCS_PROBE_CHANGE_DIVISOR 16u
+
 void gcs_probe_config_default(struct gcs_probe_config *c);
 
 struct gcs_probe {

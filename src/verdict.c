@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "config.h"
+
 #define Z_ONE_SIDED_95 1.6448536
 #define RECENT_SHARE 0.3333
 /* A leak's rate must be known: its 95% lower bound at least this share
@@ -27,11 +29,11 @@ void gcs_detect_config_default(struct gcs_detect_config *c)
 {
     c->bin_ms = 1000;
     c->min_points = 5;
-    c->min_span_ms = 20000;
+    c->min_span_ms = GCS_DEFAULT_LEAK_MIN_SPAN_MS;
     c->max_window_ms = 600000;
-    c->min_growth_bytes = 1u << 20;
+    c->min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
     c->min_growth_ratio = 0.05;
-    c->report_interval_ms = 60000;
+    c->report_interval_ms = GCS_DEFAULT_LEAK_REPORT_MS;
 }
 
 void gcs_detector_init(struct gcs_detector *d)

@@ -1,33 +1,39 @@
 /* The leak detector: is a memory series growing without bound?
  *
- * Pure: no V8, no syscalls, no allocation. One detector per series (an
- * isolate's post-compaction heap, its external memory), fed (time, bytes)
- * samples in time order.
+ * Pure: no V8, no syscalls, no allocation. One detector per series: an
+ * isolate's heap used and its external memory, and (in isolate 1, for the
+ * whole process) the memory mapped outside V8; each fed (time, bytes)
+ * samples taken right after full mark-compact GCs, in time order (a time
+ * that goes back counts as the one before).
  *
- * The method: samples closer than bin_ms are merged (the lowest kept), the
- * last GCS_DETECT_POINTS of them no older than max_window_ms form the
- * window, and on it:
- *   - the Mann-Kendall test says whether there is a monotonic upward
- *     trend, and Sen's slope (the median of all pairwise slopes, robust to
- *     spikes and sawtooth noise) estimates its rate, with a one-sided
- *     confidence bound from the same test;
- *   - nothing is said ("unknown") before min_points samples over
+ * The method: samples less than bin_ms after the one that opened the
+ * latest point are merged into it (the lowest kept), and the last
+ * GCS_DETECT_POINTS points no older than max_window_ms form the window.
+ * On it:
+ *   - Sen's slope (the median of all pairwise slopes, robust to spikes and
+ *     sawtooth noise) estimates the rate, with a one-sided 95% lower bound
+ *     from the variance of the Mann-Kendall statistic; the statistic also
+ *     gives the confidence of an upward trend, which is reported and
+ *     decides nothing;
+ *   - nothing is said ("unknown") before min_points points over
  *     min_span_ms;
  *   - "growing": the lower bound of the rate is above zero and the growth
- *     over the window is at least min_growth_bytes and min_growth_ratio of
- *     the level the window started at (a drift of a few kilobytes, or
- *     noise on a flat heap, is "ok");
- *   - "leak": growing, the newer half of the window still grows at a third
- *     of the rate or more (a warm-up that has levelled off does not), and
- *     the floor rises: the lowest sample of the newer half is above the
- *     lowest of the older half by a quarter of the growth or more (a cache
- *     that fills and clears comes back down to the same floor; a leak
- *     lifts it), and the rate is known: its lower bound is at least a
- *     quarter of the estimate (a sawtooth sampled out of step can give a
- *     trend that is barely significant).
- *   - A leak ends when the newer half has grown at less than a third of the
- *     rate the leak was reported with, and the lower bound there is no
- *     longer above zero. */
+ *     along the trend line over the window is at least min_growth_bytes
+ *     and min_growth_ratio of the level the window started at (a drift of
+ *     a few kilobytes, or noise on a flat heap, is "ok");
+ *   - "leak": growing, the newer half of the window (by time) still grows
+ *     at a third of the rate or more (a warm-up that has levelled off does
+ *     not; a newer half of a single point is judged by the rate from the
+ *     point before it), the floor rises: the lowest point of the newer
+ *     half is above the lowest of the older half by a quarter of the
+ *     growth or more (a cache that fills and clears comes back down to the
+ *     same floor; a leak lifts it), and the rate is known: its lower bound
+ *     is at least a quarter of the estimate (a sawtooth sampled out of step
+ *     can give a trend that is barely significant);
+ *   - a leak, once reported, stays a leak (reported again every
+ *     report_interval_ms) until the window no longer passes as one and its
+ *     newer half grows at less than a third of the rate the leak was first
+ *     reported with. */
 #ifndef GCSTATS_VERDICT_H
 #define GCSTATS_VERDICT_H
 
@@ -101,8 +107,12 @@ enum gcs_detect_event gcs_detector_add(struct gcs_detector *d, const struct gcs_
 /* Exposed for tests. */
 struct gcs_trend_fit {
     uint32_t n;
-    double slope, slope_low, confidence, intercept;   /* bytes per ms, level at t = 0 */
+    double slope, slope_low;   /* bytes per ms: Sen's slope and its 95% lower bound (-inf: none) */
+    double confidence;         /* of an upward trend (0..1) */
+    double intercept;          /* the trend line's level at t0 */
 };
+/* The trend of pts[0..n), times relative to t0. False, with *out zeroed,
+ * when n is not 2..GCS_DETECT_POINTS or every point is at one instant. */
 bool gcs_trend_fit(const struct gcs_point *pts, uint32_t n, int64_t t0, struct gcs_trend_fit *out);
 
 #endif

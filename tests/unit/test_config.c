@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "probe.h"
+#include "verdict.h"
 
 static void fd_numbers(void **state)
 {
@@ -223,6 +225,44 @@ static void huge_values_are_cut_in_messages(void **state)
     assert_true(strlen(c.problem[0]) < 300);
 }
 
+/* Unset settings give the detector and the probe their own defaults. */
+static void detector_and_probe_defaults_are_the_settings(void **state)
+{
+    (void)state;
+    struct gcs_env none = { 0 };
+    struct gcs_config c;
+    gcs_config_parse(&none, 1, &c);
+    struct gcs_detect_config d;
+    gcs_detect_config_default(&d);
+    assert_int_equal(d.min_span_ms, c.leak_min_span_ms);
+    assert_int_equal(d.min_growth_bytes, c.leak_min_growth_bytes);
+    assert_int_equal(d.report_interval_ms, c.leak_report_ms);
+    struct gcs_probe_config p;
+    gcs_probe_config_default(&p);
+    assert_int_equal(p.every_ms, c.probe_ms);
+    assert_int_equal(p.min_change_bytes, c.leak_min_growth_bytes / GCS_PROBE_CHANGE_DIVISOR);
+}
+
+/* A bad value's message names the value used instead, as a user would write it. */
+static void messages_name_the_fallback(void **state)
+{
+    (void)state;
+    struct gcs_env env = { .interval = "x", .leak_min_span = "x", .leak_min_growth = "x",
+                           .leak_report = "x", .probe = "x" };
+    struct gcs_config c;
+    gcs_config_parse(&env, 1, &c);
+    static const char *const ends[] = {
+        "from 0 to 86400; using 10", "from 1 to 86400; using 20", "from 1 to 86400; using 60",
+        "(like 1048576 or 1M); using 1M", "from 1 to 86400; using 5",
+    };
+    assert_int_equal(c.problems, 5);
+    for (int i = 0; i < c.problems; i++) {
+        size_t n = strlen(c.problem[i]), m = strlen(ends[i]);
+        if (n < m || strcmp(c.problem[i] + n - m, ends[i]) != 0)
+            fail_msg("problem %d: \"%s\" does not end with \"%s\"", i, c.problem[i], ends[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +278,8 @@ int main(void)
         cmocka_unit_test(fd_wins_over_file),
         cmocka_unit_test(file_gets_pid),
         cmocka_unit_test(huge_values_are_cut_in_messages),
+        cmocka_unit_test(detector_and_probe_defaults_are_the_settings),
+        cmocka_unit_test(messages_name_the_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,19 @@ static void fixed_point(void **state)
     }
 }
 
+/* The text form that reasons use: the same digits, and nothing where JSON has null. */
+static void fixed_point_text(void **state)
+{
+    (void)state;
+    char text[GCS_FIXED_MAX];
+    assert_int_equal(gcs_format_fixed(-38300.25, 1, text), 8);
+    assert_string_equal(text, "-38300.3");
+    assert_int_equal(gcs_format_fixed(-8999999999999999.0, 6, text), GCS_FIXED_MAX - 1);   /* the longest */
+    assert_string_equal(text, "-8999999999999999.000000");
+    assert_int_equal(gcs_format_fixed(0.0 / 0.0, 1, text), 0);
+    assert_string_equal(text, "");
+}
+
 static void strings_are_escaped_and_valid_utf8(void **state)
 {
     (void)state;
@@ -142,6 +155,7 @@ int main(void)
         cmocka_unit_test(iso_times),
         cmocka_unit_test(numbers_and_nesting),
         cmocka_unit_test(fixed_point),
+        cmocka_unit_test(fixed_point_text),
         cmocka_unit_test(strings_are_escaped_and_valid_utf8),
         cmocka_unit_test(overflow_never_emits_half_a_line),
         cmocka_unit_test(exactly_full_line_fits),

@@ -1,6 +1,7 @@
 #include "test.h"
 
 #include <jansson.h>
+#include <locale.h>
 #include <string.h>
 
 #include "lines.h"
@@ -274,6 +275,139 @@ static void leak_and_leak_end_lines(void **state)
     json_decref(v);
 }
 
+/* Node or an addon may call setlocale(): a locale whose decimal separator
+ * is a comma must not turn "6.1 MB" into "6,1 MB" in the reasons. */
+static void reasons_ignore_the_locale(void **state)
+{
+    (void)state;
+    static const char *const comma_locales[] = { "de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
+                                                 "fr_FR.utf8" };
+    const char *set = NULL;
+    for (size_t i = 0; i < sizeof comma_locales / sizeof comma_locales[0] && set == NULL; i++)
+        set = setlocale(LC_NUMERIC, comma_locales[i]);
+    if (set == NULL)
+        fail_msg("no locale with a decimal comma to test with: install the locales package and run "
+                 "`localedef -i de_DE -f UTF-8 de_DE.UTF-8` (scripts/install-deps does both)");
+    if (strcmp(localeconv()->decimal_point, ",") != 0)
+        fail_msg("locale %s has decimal point \"%s\", not a comma", set, localeconv()->decimal_point);
+
+    struct gcs_record r = sample_record(GCS_EV_LEAK);
+    r.memory = GCS_MEM_HEAP;
+    struct gcs_series_verdict *sv = &r.verdict.series[GCS_MEM_HEAP];
+    sv->state = GCS_STATE_LEAK;
+    sv->onset_rate = 204800;
+    sv->a = (struct gcs_assessment){ .state = GCS_STATE_LEAK, .points = 12, .from_ms = 1795663210123LL,
+                                     .to_ms = 1795663240123LL, .rate = 204800, .rate_low = 150000,
+                                     .recent_rate = 190000, .growth = 6144000 };
+    json_t *v = format(&r, 0);
+    const char *leak = str(v, "reason");
+    char leak_copy[GCS_TEXT_MAX];
+    snprintf(leak_copy, sizeof leak_copy, "%s", leak);
+    json_decref(v);
+    r.event = GCS_EV_LEAK_END;
+    sv->state = GCS_STATE_OK;
+    sv->a.recent_rate = 1126.4;
+    v = format(&r, 0);
+    char end_copy[GCS_TEXT_MAX];
+    snprintf(end_copy, sizeof end_copy, "%s", str(v, "reason"));
+    json_decref(v);
+    setlocale(LC_NUMERIC, "C");   /* before any assertion can end the test */
+
+    assert_string_equal(leak_copy,
+                        "the V8 heap after full GCs grew by 6.1 MB in 30 s (200.0 KB/s, at least "
+                        "146.5 KB/s with 95% confidence) and is still growing");
+    assert_string_equal(end_copy,
+                        "the V8 heap stopped growing: 1.1 KB/s lately, against 200.0 KB/s when the "
+                        "leak was reported");
+}
+
+/* The error record of a reason of `len` bytes: `pattern` repeated. */
+static const char *error_text(struct gcs_record *r, const char *pattern, size_t len)
+{
+    static char reason[1001];
+    assert_true(len < sizeof reason);
+    size_t plen = strlen(pattern);
+    for (size_t i = 0; i < len; i++)
+        reason[i] = pattern[i % plen];
+    reason[len] = '\0';
+    gcs_error_record(r, 1795663240123LL, 1, reason);
+    assert_int_equal(r->event, GCS_EV_ERROR);
+    assert_true(strlen(r->text) < sizeof r->text);
+    return reason;
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && strcmp(s + n - m, end) == 0;
+}
+
+/* A reason that fits is kept as it is, to its last byte. */
+static void error_reason_that_fits_is_whole(void **state)
+{
+    (void)state;
+    struct gcs_record r;
+    const char *reason = error_text(&r, "word ", GCS_TEXT_MAX - 1);
+    assert_string_equal(r.text, reason);
+    assert_int_equal((GCS_TEXT_MAX - 1) % 3, 0);
+    reason = error_text(&r, "\xE2\x82\xAC", GCS_TEXT_MAX - 1);   /* € (3 bytes), to the limit */
+    assert_string_equal(r.text, reason);
+}
+
+/* A reason too long loses its last words, not the end of a word, and says
+ * that it was cut. */
+static void long_error_reason_is_cut_after_a_word(void **state)
+{
+    (void)state;
+    struct gcs_record r;
+    const char *reason = error_text(&r, "abcdefg ", 1000);   /* spaces every 8 bytes */
+    size_t kept = strlen(r.text) - 3;
+    assert_true(ends_with(r.text, "g..."));
+    assert_memory_equal(r.text, reason, kept);
+    assert_int_equal(reason[kept], ' ');
+    assert_true(kept > GCS_TEXT_MAX - 4 - 8);   /* the last space that leaves room */
+
+    reason = error_text(&r, "words ", GCS_TEXT_MAX);   /* one byte too many */
+    assert_true(strlen(r.text) < GCS_TEXT_MAX);
+    assert_true(ends_with(r.text, "words..."));
+    assert_memory_equal(r.text, reason, strlen(r.text) - 3);
+}
+
+/* A reason with no space to cut at (a long path, a long name) is cut after
+ * its last whole character: the line never carries half a character. */
+static void long_error_reason_keeps_whole_characters(void **state)
+{
+    (void)state;
+    static const char *const chars[] = { "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "a" };
+    for (size_t c = 0; c < sizeof chars / sizeof chars[0]; c++) {
+        size_t clen = strlen(chars[c]);
+        for (size_t shift = 0; shift < clen; shift++) {
+            /* `shift` bytes of "x" move the characters' boundaries across the limit. */
+            struct gcs_record r;
+            static char reason[1001];
+            size_t n = 0;
+            for (; n < shift; n++)
+                reason[n] = 'x';
+            while (n + clen < 600) {
+                memcpy(reason + n, chars[c], clen);
+                n += clen;
+            }
+            reason[n] = '\0';
+            gcs_error_record(&r, 0, 1, reason);
+            size_t len = strlen(r.text);
+            assert_true(len < GCS_TEXT_MAX);
+            assert_true(ends_with(r.text, "..."));
+            size_t kept = len - 3;
+            assert_true(kept + clen > GCS_TEXT_MAX - 4);   /* no more lost than needed */
+            assert_memory_equal(r.text, reason, kept);
+            assert_true((kept - shift) % clen == 0);       /* whole characters only */
+            json_t *v = format(&r, 0);                     /* valid UTF-8, no U+FFFD */
+            assert_null(strstr(str(v, "reason"), "\xEF\xBF\xBD"));
+            json_decref(v);
+        }
+    }
+}
+
 /* Every owner named with the longest name, every number at its largest. */
 static void worst_mapped(struct gcs_mapped *m)
 {
@@ -466,6 +600,10 @@ int main(void)
         cmocka_unit_test(end_exit_and_error_lines),
         cmocka_unit_test(verdict_on_every_summary_line),
         cmocka_unit_test(leak_and_leak_end_lines),
+        cmocka_unit_test(reasons_ignore_the_locale),
+        cmocka_unit_test(error_reason_that_fits_is_whole),
+        cmocka_unit_test(long_error_reason_is_cut_after_a_word),
+        cmocka_unit_test(long_error_reason_keeps_whole_characters),
         cmocka_unit_test(worst_case_lines_fit),
         cmocka_unit_test(mapped_bytes_by_owner),
         cmocka_unit_test(sites_lines),
