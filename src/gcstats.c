@@ -80,18 +80,28 @@ static void fill_rss(struct gcs_record *r)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         r->rss_peak_bytes = (uint64_t)ru.ru_maxrss * 1024;
+    /* The kernel updates its high-water mark lazily (at page faults and
+     * unmaps), so a fresh reading of RSS can be above it: the peak is at
+     * least what is resident now. */
+    if (r->have_rss && r->rss_bytes > r->rss_peak_bytes)
+        r->rss_peak_bytes = r->rss_bytes;
 }
 
 /* From another thread than the isolate's: the published snapshot. With
- * no isolate (the main one never attached), counters stay zero. */
-static void record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isolate *s)
+ * no isolate (the main one never attached), counters stay zero. False if
+ * the isolate's thread kept its snapshot busy: then r must not be used
+ * (zero counters would read as a reset). */
+static bool record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isolate *s)
 {
     struct gcs_snapshot snap;
-    if (s == NULL || !gcs_snapshot_read(s, &snap))
+    if (s == NULL)
         memset(&snap, 0, sizeof snap);
+    else if (!gcs_snapshot_read(s, &snap))
+        return false;
     gcs_snapshot_record(r, ev, s != NULL ? atomic_load(&s->number) : 1, &snap);
     gcs_memmap_read(&r->mapped);
     fill_rss(r);
+    return true;
 }
 
 /* Writer thread, before each line: RSS is read when the line is written
@@ -144,8 +154,10 @@ struct tick_ctx {
 static void tick_one(struct gcs_isolate *s, void *ctx)
 {
     struct gcs_record r;
-    record_from(&r, GCS_EV_TICK, s);
-    ((struct tick_ctx *)ctx)->emit(&r);
+    if (record_from(&r, GCS_EV_TICK, s))
+        ((struct tick_ctx *)ctx)->emit(&r);
+    else
+        gcs_output_count_dropped(1);
 }
 
 static void tick(gcs_emit_fn emit)
@@ -305,7 +317,7 @@ __attribute__((constructor)) static void gcstats_init(void)
     probe.every_ms = config.probe_ms;
     /* A sample is worth asking for once the heap has moved by a
      * sixteenth of the least growth the detector reports. */
-    probe.min_change_bytes = config.leak_min_growth_bytes / 16u;
+    probe.min_change_bytes = config.leak_min_growth_bytes / GCS_PROBE_CHANGE_DIVISOR;
     gcs_isolate_set_probe_config(&probe);
     gcs_watch_init_thread_key();
     pthread_atfork(NULL, NULL, in_forked_child);
@@ -330,7 +342,12 @@ __attribute__((destructor)) static void gcstats_fini(void)
         gcs_output_finish(NULL, EXIT_FLUSH_TIMEOUT_MS);
         return;
     }
+    /* The main isolate publishes on this very thread: its snapshot is
+     * never busy here. */
     struct gcs_record r;
-    record_from(&r, GCS_EV_EXIT, gcs_registry_find_number(1));
+    if (!record_from(&r, GCS_EV_EXIT, gcs_registry_find_number(1))) {
+        gcs_output_finish(NULL, EXIT_FLUSH_TIMEOUT_MS);
+        return;
+    }
     gcs_output_finish(&r, EXIT_FLUSH_TIMEOUT_MS);
 }

@@ -33,6 +33,11 @@ uint64_t gcs_output_dropped(void)
     return atomic_load_explicit(&dropped, memory_order_relaxed);
 }
 
+void gcs_output_count_dropped(uint64_t n)
+{
+    atomic_fetch_add_explicit(&dropped, n, memory_order_relaxed);
+}
+
 static int dup_high(int fd, bool cloexec)
 {
     int cmd = cloexec ? F_DUPFD_CLOEXEC : F_DUPFD;

@@ -65,6 +65,8 @@ void gcs_output_say_once(const struct gcs_config *c, const struct gcs_record *r,
                          const struct gcs_process_info *info);
 
 uint64_t gcs_output_dropped(void);
+/* Lines that were due and could not be made (any thread, never blocks). */
+void gcs_output_count_dropped(uint64_t n);
 /* In a fork()ed child: the writer thread did not come along. */
 void gcs_output_forget_thread(void);
 

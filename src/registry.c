@@ -1,5 +1,6 @@
 #include "registry.h"
 
+#include <sched.h>
 #include <string.h>
 
 #include "clock.h"
@@ -112,7 +113,11 @@ void gcs_snapshot_record(struct gcs_record *r, enum gcs_event ev, uint32_t isola
 
 bool gcs_snapshot_read(struct gcs_isolate *s, struct gcs_snapshot *out)
 {
-    for (int attempt = 0; attempt < 64; attempt++) {
+    /* The isolate's thread holds the count odd only for a copy of a few
+     * kilobytes, unless it is preempted right then: then let it run. */
+    for (int attempt = 0; attempt < 1024; attempt++) {
+        if (attempt % 16 == 15)
+            sched_yield();
         uint32_t before = atomic_load_explicit(&s->seq, memory_order_acquire);
         if (before & 1)
             continue;

@@ -79,7 +79,9 @@ void gcs_snapshot_publish(struct gcs_isolate *s);
  * field zero. */
 void gcs_snapshot_record(struct gcs_record *r, enum gcs_event ev, uint32_t isolate,
                          const struct gcs_snapshot *snap);
-/* False if the writer kept it busy; then *out is not usable. */
+/* A consistent copy of what s's thread published last. False if that
+ * thread kept it busy for ~1000 tries (yielding between): then *out is not
+ * usable, and nothing must be made of it. Never blocks. */
 bool gcs_snapshot_read(struct gcs_isolate *s, struct gcs_snapshot *out);
 
 /* Calls fn for every attached isolate. */
