@@ -34,7 +34,10 @@ typedef void (*gcs_emit_fn)(const struct gcs_record *r);
 struct gcs_writer_jobs {
     void (*on_start)(void);
     uint32_t tick_ms;                    /* 0: never */
-    void (*tick)(gcs_emit_fn emit);      /* hands its records to emit() */
+    /* Hands emit() one record per line (one per live isolate). When the
+     * writer was stalled past whole periods, each record also counts its
+     * isolate's lines of those periods as dropped. */
+    void (*tick)(gcs_emit_fn emit);
     uint32_t sites_ms;                   /* 0: never */
     void (*sites)(void);                 /* writes with gcs_output_write_json */
     void (*prepare)(struct gcs_record *r);   /* just before a record is formatted */
