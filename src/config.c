@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "outrules.h"
+
 bool gcs_parse_fd(const char *s, int *out)
 {
     if (s == NULL || *s == '\0')
@@ -106,7 +108,9 @@ bool gcs_expand_path(const char *template_path, long pid, char *out, size_t cap)
     return true;
 }
 
-/* Values come from the user's environment: callers cut them with %.200s. */
+/* Values come from the user's environment: callers show them through
+ * gcs_clip, so that a long one cannot push the end of the message past the
+ * 255 bytes of an error line's reason. */
 __attribute__((format(printf, 2, 3)))
 static void add_problem(struct gcs_config *c, const char *fmt, ...)
 {
@@ -123,17 +127,19 @@ static void add_problem(struct gcs_config *c, const char *fmt, ...)
 static void parse_leak_seconds(struct gcs_config *c, const char *name, const char *value, uint32_t *ms)
 {
     uint32_t parsed;
+    char shown[GCS_CLIP_SIZE];
     if (value == NULL)
         return;
     if (gcs_parse_interval_ms(value, &parsed) && parsed >= 1000)
         *ms = parsed;
     else
-        add_problem(c, "%s=%.200s is not a number of seconds from 1 to 86400; using %u", name, value,
-                    *ms / 1000);
+        add_problem(c, "%s=%s is not a number of seconds from 1 to 86400; using %u", name,
+                    gcs_clip(shown, GCS_CLIP_KEEP, value), *ms / 1000);
 }
 
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out)
 {
+    char shown[GCS_CLIP_SIZE];   /* the value the next problem names */
     memset(out, 0, sizeof *out);
     out->dest = GCS_DEST_STDERR;
     out->fd = 2;
@@ -152,44 +158,44 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
             out->fd = fd;
         } else {
             out->dest_ok = false;
-            add_problem(out, "GCSTATS_FD=%.200s is not a file descriptor number; gcstats writes nothing",
-                        env->fd);
+            add_problem(out, "GCSTATS_FD=%s is not a file descriptor number; gcstats writes nothing",
+                        gcs_clip(shown, GCS_CLIP_KEEP, env->fd));
         }
         if (env->file != NULL)
-            add_problem(out, "GCSTATS_FD and GCSTATS_FILE=%.200s are both set; GCSTATS_FD wins",
-                        env->file);
+            add_problem(out, "GCSTATS_FD and GCSTATS_FILE=%s are both set; GCSTATS_FD wins",
+                        gcs_clip(shown, GCS_CLIP_KEEP, env->file));
     } else if (env->file != NULL) {
         if (gcs_expand_path(env->file, pid, out->path, sizeof out->path)) {
             out->dest = GCS_DEST_FILE;
         } else {
             out->dest_ok = false;
-            add_problem(out, "GCSTATS_FILE=%.200s is empty or too long a path; gcstats writes nothing",
-                        env->file);
+            add_problem(out, "GCSTATS_FILE=%s is empty or too long a path; gcstats writes nothing",
+                        gcs_clip(shown, GCS_CLIP_KEEP, env->file));
         }
     }
 
     if (env->interval != NULL && !gcs_parse_interval_ms(env->interval, &out->interval_ms)) {
         out->interval_ms = GCS_DEFAULT_INTERVAL_MS;
-        add_problem(out, "GCSTATS_INTERVAL=%.200s is not a number of seconds from 0 to 86400; using 10",
-                    env->interval);
+        add_problem(out, "GCSTATS_INTERVAL=%s is not a number of seconds from 0 to 86400; using 10",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->interval));
     }
     parse_leak_seconds(out, "GCSTATS_LEAK_MIN_SPAN", env->leak_min_span, &out->leak_min_span_ms);
     parse_leak_seconds(out, "GCSTATS_LEAK_REPORT", env->leak_report, &out->leak_report_ms);
     if (env->leak_min_growth != NULL && !gcs_parse_bytes(env->leak_min_growth, &out->leak_min_growth_bytes)) {
         out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
-        add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%.200s is not a number of bytes (like 1048576 or 1M); using 1M",
-                    env->leak_min_growth);
+        add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%s is not a number of bytes (like 1048576 or 1M); using 1M",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->leak_min_growth));
     }
     if (env->maps != NULL) {
         if (strcmp(env->maps, "0") == 0)
             out->maps = false;
         else if (strcmp(env->maps, "1") != 0)
-            add_problem(out, "GCSTATS_MAPS=%.200s is not 0 or 1; using 1", env->maps);
+            add_problem(out, "GCSTATS_MAPS=%s is not 0 or 1; using 1", gcs_clip(shown, GCS_CLIP_KEEP, env->maps));
     }
     if (env->sites != NULL && !gcs_parse_interval_ms(env->sites, &out->sites_interval_ms)) {
         out->sites_interval_ms = 0;
-        add_problem(out, "GCSTATS_SITES=%.200s is not a number of seconds from 0 to 86400; using 0 (no sites lines)",
-                    env->sites);
+        add_problem(out, "GCSTATS_SITES=%s is not a number of seconds from 0 to 86400; using 0 (no sites lines)",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->sites));
     }
     /* Asking for a full GC more than once a second would cost the host
      * more than the samples are worth. */
@@ -197,8 +203,8 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         (!gcs_parse_interval_ms(env->probe, &out->probe_ms) ||
          (out->probe_ms != 0 && out->probe_ms < GCS_MIN_PROBE_MS))) {
         out->probe_ms = GCS_DEFAULT_PROBE_MS;
-        add_problem(out, "GCSTATS_PROBE=%.200s is not 0 or a number of seconds from 1 to 86400; using %u",
-                    env->probe, GCS_DEFAULT_PROBE_MS / 1000);
+        add_problem(out, "GCSTATS_PROBE=%s is not 0 or a number of seconds from 1 to 86400; using %u",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->probe), GCS_DEFAULT_PROBE_MS / 1000);
     }
     if (!out->maps && out->sites_interval_ms > 0) {
         out->sites_interval_ms = 0;
