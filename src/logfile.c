@@ -13,7 +13,8 @@
 
 #include "outrules.h"
 
-#define FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY)
+/* O_NONBLOCK until opened: see blocking(). */
+#define FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
 /* Start-up, then the writer thread alone (see logfile.h): static, so that
  * the writer's small stack holds none of it. */
@@ -57,13 +58,23 @@ static bool allowed(int dirfd, int fd, const char *path, const char *object, cha
     return false;
 }
 
+/* The destination opened with O_NONBLOCK (so that a FIFO without a reader
+ * fails instead of blocking start-up), made blocking for its writes. */
+static int blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
+
 static bool on_procfs(int dirfd)
 {
     struct statfs fs;
     return fstatfs(dirfd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
 }
 
-/* After the symlink `name` was read into target: what is left to resolve
+/* After a symlink was read into target: what is left to resolve
  * is target, then what came after the link. */
 static bool splice_link(const char *after)
 {
@@ -108,18 +119,14 @@ int gcs_logfile_open(const char *path, char *reason, size_t cap)
 
         int fd;
         if (last) {
-            /* O_NONBLOCK: a FIFO without a reader fails instead of blocking start-up. */
-            fd = openat(dirfd, component, FILE_FLAGS | O_NOFOLLOW | O_NONBLOCK, 0644);
+            fd = openat(dirfd, component, FILE_FLAGS | O_NOFOLLOW, 0644);
             if (fd >= 0) {
                 if (!allowed(dirfd, fd, path, component, reason, cap)) {
                     close(fd);
                     break;
                 }
-                int flags = fcntl(fd, F_GETFL);
-                if (flags >= 0)
-                    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
                 close(dirfd);
-                return fd;
+                return blocking(fd);
             }
             /* A symlink fails with ELOOP under O_NOFOLLOW (or EACCES where the
              * kernel applies protected_symlinks first): judge and follow it here. */
@@ -153,21 +160,18 @@ int gcs_logfile_open(const char *path, char *reason, size_t cap)
                 break;
             }
             if (on_procfs(dirfd)) {
-                /* /proc/self/fd/N and its kind component an open file, not a path
+                /* /proc/self/fd/N and its kind name an open file, not a path
                  * to walk: the kernel follows them. procfs has no sticky
                  * directory for anyone to plant a link in. */
                 close(fd);
                 if (last) {
-                    fd = openat(dirfd, component, FILE_FLAGS | O_NONBLOCK, 0644);
+                    fd = openat(dirfd, component, FILE_FLAGS, 0644);
                     if (fd < 0) {
                         open_failed(reason, cap, path, dirfd, component, 0);
                         break;
                     }
-                    int flags = fcntl(fd, F_GETFL);
-                    if (flags >= 0)
-                        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
                     close(dirfd);
-                    return fd;
+                    return blocking(fd);
                 }
                 fd = openat(dirfd, component, O_PATH | O_CLOEXEC);
                 if (fd < 0 || fstat(fd, &st) != 0) {
