@@ -199,7 +199,7 @@ static void follow_rotation(void)
     int fd = gcs_logfile_open(writer.path, reason, sizeof reason);
     if (fd < 0)
         return;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, GCS_FD_BASE);
+    int high = dup_high(fd, true);
     if (high >= 0) {
         close(fd);
         fd = high;
