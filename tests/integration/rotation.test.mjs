@@ -3,7 +3,7 @@
 // with the next num_full_gc each time, so lost lines show as gaps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtures, nodeBin, run, baseEnv, tempDir } from './harness.mjs';
 
@@ -90,4 +90,27 @@ test('logrotate copytruncate: the file keeps receiving whole lines', async () =>
   const b = gcNumbers(newLines, 'truncated file');
   assert.ok(b.length >= 5);
   assert.equal(newLines[newLines.length - 1].event, 'exit');
+});
+
+test('moved away with no new file: gcstats creates it (0644 less the umask)', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'gc.jsonl');
+  let child;
+  const done = run(nodeBin, ['--expose-gc', join(fixtures, 'until_stdin.js')], {
+    env: baseEnv({ GCSTATS_FILE: file, GCSTATS_INTERVAL: '0', GC_EVERY_MS: '20' }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    onSpawn: (c) => { child = c; },
+  });
+  assert.ok(await waitFor(() => count(read(file)) >= 10, 20000), 'lines before the move');
+  renameSync(file, `${file}.1`);
+  const created = await waitFor(() => count(read(file)) >= 5, 10000);
+  child.stdin.end();
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+  assert.ok(created, 'a new file at the path, with lines');
+  assert.equal(statSync(file).mode & 0o777, 0o644 & ~process.umask());
+  const a = gcNumbers(parse(read(`${file}.1`), false), 'moved file');
+  const newLines = parse(read(file), false);
+  const b = gcNumbers(newLines, 'new file');
+  assert.ok(b[0] - a[a.length - 1] - 1 <= newLines[newLines.length - 1].dropped);
 });
