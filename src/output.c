@@ -87,9 +87,10 @@ bool gcs_output_open(const struct gcs_config *c, char *reason, size_t cap)
         }
         const char *channel = getenv("NODE_CHANNEL_FD");
         if (channel != NULL && atoi(channel) == c->fd) {
+            char shown[GCS_CLIP_SIZE];
             snprintf(reason, cap,
                      "GCSTATS_FD=%d is this process's IPC channel to its parent (NODE_CHANNEL_FD=%s); "
-                     "gcstats writes nothing", c->fd, channel);
+                     "gcstats writes nothing", c->fd, gcs_clip(shown, GCS_CLIP_KEEP, channel));
             return false;
         }
         /* Out of the application's way, and still inherited: children are

@@ -1,7 +1,7 @@
 // GCSTATS_FILE in a sticky world-writable directory (/tmp's kind): gcstats
 // applies the kernel's protected_symlinks, protected_regular and
 // protected_fifos rules itself, whatever the sysctls say. Elsewhere paths
-// behave as always. Also: the reasons of a path that cannot be opened.
+// behave as always. Also: the reasons of a destination that cannot be used.
 // Needs root (to give files to `nobody`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,4 +142,15 @@ test('a 1000-byte path is shortened inside the message, which stays whole', asyn
   assert.ok(Buffer.byteLength(reason) < 255, reason);
   assert.ok(reason.startsWith(`GCSTATS_FILE=${path.slice(0, 100)}... cannot be opened`), reason);
   assert.ok(reason.endsWith('(No such file or directory); gcstats writes nothing'), reason);
+});
+
+test('a long NODE_CHANNEL_FD naming GCSTATS_FD is shortened inside the message too', async () => {
+  const channel = '3' + ' '.repeat(400) + 'x';   // atoi() reads 3
+  const res = await run(nodeBin, args, {
+    env: baseEnv({ GCSTATS_FD: '3', NODE_CHANNEL_FD: channel }),
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  const reason = refusal(res);
+  assert.ok(Buffer.byteLength(reason) < 255, reason);
+  assert.ok(reason.endsWith('...); gcstats writes nothing'), reason);
 });
