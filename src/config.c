@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "outrules.h"
+
 bool gcs_parse_fd(const char *s, int *out)
 {
     if (s == NULL || *s == '\0')
@@ -106,7 +108,9 @@ bool gcs_expand_path(const char *template_path, long pid, char *out, size_t cap)
     return true;
 }
 
-/* Values come from the user's environment: callers cut them with %.200s. */
+/* Values come from the user's environment: callers show them through
+ * gcs_clip, so that a long one cannot push the end of the message past the
+ * 255 bytes of an error line's reason. */
 __attribute__((format(printf, 2, 3)))
 static void add_problem(struct gcs_config *c, const char *fmt, ...)
 {
@@ -123,12 +127,13 @@ static void add_problem(struct gcs_config *c, const char *fmt, ...)
 static void parse_leak_seconds(struct gcs_config *c, const char *name, const char *value, uint32_t *ms)
 {
     uint32_t parsed;
+    char shown[GCS_CLIP_SIZE];
     if (value == NULL)
         return;
     if (gcs_parse_interval_ms(value, &parsed) && parsed >= GCS_MIN_LEAK_PERIOD_MS)
         *ms = parsed;
     else
-        add_problem(c, "%s=%.200s is not a number of seconds from %u to %u; using %u", name, value,
+        add_problem(c, "%s=%s is not a number of seconds from %u to %u; using %u", name, gcs_clip(shown, GCS_CLIP_KEEP, value),
                     GCS_MIN_LEAK_PERIOD_MS / 1000u, GCS_MAX_INTERVAL_MS / 1000u, *ms / 1000u);
 }
 
@@ -149,6 +154,7 @@ static void bytes_text(uint64_t bytes, char *out, size_t cap)
 
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out)
 {
+    char shown[GCS_CLIP_SIZE];   /* the value the next problem names */
     memset(out, 0, sizeof *out);
     out->dest = GCS_DEST_STDERR;
     out->fd = 2;
@@ -167,26 +173,26 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
             out->fd = fd;
         } else {
             out->dest_ok = false;
-            add_problem(out, "GCSTATS_FD=%.200s is not a file descriptor number; gcstats writes nothing",
-                        env->fd);
+            add_problem(out, "GCSTATS_FD=%s is not a file descriptor number; gcstats writes nothing",
+                        gcs_clip(shown, GCS_CLIP_KEEP, env->fd));
         }
         if (env->file != NULL)
-            add_problem(out, "GCSTATS_FD and GCSTATS_FILE=%.200s are both set; GCSTATS_FD wins",
-                        env->file);
+            add_problem(out, "GCSTATS_FD and GCSTATS_FILE=%s are both set; GCSTATS_FD wins",
+                        gcs_clip(shown, GCS_CLIP_KEEP, env->file));
     } else if (env->file != NULL) {
         if (gcs_expand_path(env->file, pid, out->path, sizeof out->path)) {
             out->dest = GCS_DEST_FILE;
         } else {
             out->dest_ok = false;
-            add_problem(out, "GCSTATS_FILE=%.200s is empty or too long a path; gcstats writes nothing",
-                        env->file);
+            add_problem(out, "GCSTATS_FILE=%s is empty or too long a path; gcstats writes nothing",
+                        gcs_clip(shown, GCS_CLIP_KEEP, env->file));
         }
     }
 
     if (env->interval != NULL && !gcs_parse_interval_ms(env->interval, &out->interval_ms)) {
         out->interval_ms = GCS_DEFAULT_INTERVAL_MS;
-        add_problem(out, "GCSTATS_INTERVAL=%.200s is not a number of seconds from 0 to %u; using %u",
-                    env->interval, GCS_MAX_INTERVAL_MS / 1000u, GCS_DEFAULT_INTERVAL_MS / 1000u);
+        add_problem(out, "GCSTATS_INTERVAL=%s is not a number of seconds from 0 to %u; using %u",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->interval), GCS_MAX_INTERVAL_MS / 1000u, GCS_DEFAULT_INTERVAL_MS / 1000u);
     }
     parse_leak_seconds(out, "GCSTATS_LEAK_MIN_SPAN", env->leak_min_span, &out->leak_min_span_ms);
     parse_leak_seconds(out, "GCSTATS_LEAK_REPORT", env->leak_report, &out->leak_report_ms);
@@ -194,19 +200,19 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         char growth[24];
         out->leak_min_growth_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH;
         bytes_text(GCS_DEFAULT_LEAK_MIN_GROWTH, growth, sizeof growth);
-        add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%.200s is not a number of bytes (like 1048576 or 1M); using %s",
-                    env->leak_min_growth, growth);
+        add_problem(out, "GCSTATS_LEAK_MIN_GROWTH=%s is not a number of bytes (like 1048576 or 1M); using %s",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->leak_min_growth), growth);
     }
     if (env->maps != NULL) {
         if (strcmp(env->maps, "0") == 0)
             out->maps = false;
         else if (strcmp(env->maps, "1") != 0)
-            add_problem(out, "GCSTATS_MAPS=%.200s is not 0 or 1; using 1", env->maps);
+            add_problem(out, "GCSTATS_MAPS=%s is not 0 or 1; using 1", gcs_clip(shown, GCS_CLIP_KEEP, env->maps));
     }
     if (env->sites != NULL && !gcs_parse_interval_ms(env->sites, &out->sites_interval_ms)) {
         out->sites_interval_ms = 0;
-        add_problem(out, "GCSTATS_SITES=%.200s is not a number of seconds from 0 to %u; using 0 (no sites lines)",
-                    env->sites, GCS_MAX_INTERVAL_MS / 1000u);
+        add_problem(out, "GCSTATS_SITES=%s is not a number of seconds from 0 to %u; using 0 (no sites lines)",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->sites), GCS_MAX_INTERVAL_MS / 1000u);
     }
     /* Asking for a full GC more than once a second would cost the host
      * more than the samples are worth. */
@@ -214,8 +220,8 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         (!gcs_parse_interval_ms(env->probe, &out->probe_ms) ||
          (out->probe_ms != 0 && out->probe_ms < GCS_MIN_PROBE_MS))) {
         out->probe_ms = GCS_DEFAULT_PROBE_MS;
-        add_problem(out, "GCSTATS_PROBE=%.200s is not 0 or a number of seconds from %u to %u; using %u",
-                    env->probe, GCS_MIN_PROBE_MS / 1000u, GCS_MAX_INTERVAL_MS / 1000u,
+        add_problem(out, "GCSTATS_PROBE=%s is not 0 or a number of seconds from %u to %u; using %u",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->probe), GCS_MIN_PROBE_MS / 1000u, GCS_MAX_INTERVAL_MS / 1000u,
                     GCS_DEFAULT_PROBE_MS / 1000u);
     }
     if (!out->maps && out->sites_interval_ms > 0) {

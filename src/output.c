@@ -9,16 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "json.h"
+#include "logfile.h"
+#include "outrules.h"
 #include "queue.h"
 
 static struct gcs_queue queue;
-static int out_fd = -1;
 static const struct gcs_process_info *info;
 static struct gcs_writer_jobs jobs;
 
@@ -27,6 +29,25 @@ static _Atomic uint32_t wake_seq;        /* futex word: bumped at every submit *
 static _Atomic uint64_t submitted;       /* records accepted into the queue */
 static _Atomic uint64_t completed;       /* records taken off it and written (or dropped) */
 static _Atomic bool thread_running;
+
+/* How often, at most, the writer looks whether GCSTATS_FILE was rotated. */
+#define ROTATION_CHECK_MS 1000
+
+/* The writer thread's own: set up by gcs_output_open at start-up, before
+ * the thread exists, and then read and changed by that thread alone. */
+static struct {
+    int fd;                       /* the destination */
+    bool file;                    /* GCSTATS_FILE, a regular file: path may be rotated */
+    char path[GCS_PATH_MAX];
+    int64_t next_rotation_check_ms;
+    /* A short write left part of a line without its newline, ending at
+     * byte fragment_end: it is terminated before any later line. */
+    bool fragment;
+    int64_t fragment_end;
+    /* Tick periods the tick being written stands for beyond its own,
+     * because the writer was stalled past them. */
+    uint64_t ticks_missed;
+} writer = { .fd = -1 };
 
 uint64_t gcs_output_dropped(void)
 {
@@ -56,8 +77,8 @@ bool gcs_output_open(const struct gcs_config *c, char *reason, size_t cap)
     switch (c->dest) {
     case GCS_DEST_STDERR:
         /* Standard error closed: there is nowhere to say anything. */
-        out_fd = dup_high(2, true);
-        if (out_fd < 0) {
+        writer.fd = dup_high(2, true);
+        if (writer.fd < 0) {
             snprintf(reason, cap, "standard error is not open; gcstats writes nothing");
             return false;
         }
@@ -71,42 +92,41 @@ bool gcs_output_open(const struct gcs_config *c, char *reason, size_t cap)
         }
         const char *channel = getenv("NODE_CHANNEL_FD");
         if (channel != NULL && atoi(channel) == c->fd) {
+            char shown[GCS_CLIP_SIZE];
             snprintf(reason, cap,
                      "GCSTATS_FD=%d is this process's IPC channel to its parent (NODE_CHANNEL_FD=%s); "
-                     "gcstats writes nothing", c->fd, channel);
+                     "gcstats writes nothing", c->fd, gcs_clip(shown, GCS_CLIP_KEEP, channel));
             return false;
         }
         /* Out of the application's way, and still inherited: children are
          * told the new number below, so a fork() child whose fd 3 is its
          * IPC channel writes where its parent writes, never into the channel. */
-        out_fd = c->fd >= GCS_FD_BASE ? c->fd : dup_high(c->fd, false);
-        if (out_fd < 0) {
+        writer.fd = c->fd >= GCS_FD_BASE ? c->fd : dup_high(c->fd, false);
+        if (writer.fd < 0) {
             snprintf(reason, cap, "GCSTATS_FD=%d could not be duplicated (%s); gcstats writes nothing",
                      c->fd, strerror(errno));
             return false;
         }
         char num[16];
-        snprintf(num, sizeof num, "%d", out_fd);
+        snprintf(num, sizeof num, "%d", writer.fd);
         setenv("GCSTATS_FD", num, 1);
         return true;
     }
     case GCS_DEST_FILE: {
-        /* O_NONBLOCK so that a FIFO without a reader fails instead of
-         * blocking start-up; cleared again for ordinary writes. */
-        int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
-        if (fd < 0) {
-            snprintf(reason, cap, "GCSTATS_FILE=%s cannot be opened (%s); gcstats writes nothing",
-                     c->path, errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+        int fd = gcs_logfile_open(c->path, reason, cap);
+        if (fd < 0)
             return false;
-        }
-        int flags = fcntl(fd, F_GETFL);
-        if (flags >= 0)
-            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-        out_fd = dup_high(fd, true);
-        if (out_fd < 0)
-            out_fd = fd;
+        writer.fd = dup_high(fd, true);
+        if (writer.fd < 0)
+            writer.fd = fd;
         else
             close(fd);
+        /* Only a regular file is rotated; a device or a FIFO stays what it is
+         * (and /dev/stdout would otherwise follow the application's dup2()s). */
+        struct stat st;
+        writer.file = fstat(writer.fd, &st) == 0 && S_ISREG(st.st_mode);
+        snprintf(writer.path, sizeof writer.path, "%s", c->path);
+        writer.next_rotation_check_ms = gcs_monotonic_ms() + ROTATION_CHECK_MS;
         return true;
     }
     }
@@ -119,11 +139,13 @@ void gcs_output_set_info(const struct gcs_process_info *process_info)
 }
 
 /* One line, one write(); a short write only happens on a regular file that
- * is out of space, and then the rest is tried once more. */
-static bool write_line(int fd, const char *buf, size_t len)
+ * is out of space (or past RLIMIT_FSIZE), and then the rest is tried once
+ * more. False if the line is not all there; *wrote: whether any of it is. */
+static bool write_all(int fd, const char *buf, size_t len, bool *wrote)
 {
     size_t done = 0;
     int short_writes = 0;
+    *wrote = false;
     while (done < len) {
         ssize_t n = write(fd, buf + done, len - done);
         if (n < 0) {
@@ -131,6 +153,8 @@ static bool write_line(int fd, const char *buf, size_t len)
                 continue;
             return false;
         }
+        if (n > 0)
+            *wrote = true;
         done += (size_t)n;
         if (done < len && ++short_writes > 1)
             return false;
@@ -138,10 +162,77 @@ static bool write_line(int fd, const char *buf, size_t len)
     return true;
 }
 
+static bool write_line(int fd, const char *buf, size_t len)
+{
+    bool wrote;
+    return write_all(fd, buf, len, &wrote);
+}
+
+/* Writer thread: ends a fragment left by a short write with a newline, so
+ * that the next line starts a line of its own. False if it is still there
+ * (the newline could not be written either). */
+static bool end_fragment(void)
+{
+    if (!writer.fragment)
+        return true;
+    struct stat st;
+    bool regular = fstat(writer.fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (gcs_fragment_needs_newline(regular, regular ? (int64_t)st.st_size : 0, writer.fragment_end)) {
+        bool wrote;
+        if (!write_all(writer.fd, "\n", 1, &wrote))
+            return false;
+    }
+    writer.fragment = false;
+    return true;
+}
+
+/* Writer thread, with a line to write: at most once a second, whether
+ * GCSTATS_FILE now names another file (logrotate's create, a mv and a new
+ * file, an rm) and if so, the lines go to the path's file from now on.
+ * If it cannot be opened now, the old file keeps them, and the next check
+ * tries again. */
+static void follow_rotation(void)
+{
+    if (!writer.file)
+        return;
+    int64_t now = gcs_monotonic_ms();
+    if (now < writer.next_rotation_check_ms)
+        return;
+    writer.next_rotation_check_ms = now + ROTATION_CHECK_MS;
+    if (!gcs_logfile_replaced(writer.path, writer.fd))
+        return;
+    char reason[GCS_TEXT_MAX];
+    int fd = gcs_logfile_open(writer.path, reason, sizeof reason);
+    if (fd < 0)
+        return;
+    int high = dup_high(fd, true);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    end_fragment();   /* the old file's last line, whole if it can be */
+    writer.fragment = false;
+    close(writer.fd);
+    writer.fd = fd;
+}
+
 void gcs_output_write_json(const char *buf, size_t len)
 {
-    if (len == 0 || !write_line(out_fd, buf, len))
+    if (len > 0)
+        follow_rotation();
+    if (len == 0 || !end_fragment()) {
         atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+        return;
+    }
+    bool wrote;
+    if (write_all(writer.fd, buf, len, &wrote))
+        return;
+    atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    if (wrote) {
+        /* With O_APPEND the offset is the end of what was written. */
+        writer.fragment = true;
+        writer.fragment_end = (int64_t)lseek(writer.fd, 0, SEEK_CUR);
+    }
 }
 
 static void emit_now(const struct gcs_record *r)
@@ -161,12 +252,13 @@ static int64_t first_deadline(uint32_t period_ms)
     return period_ms ? gcs_monotonic_ms() + period_ms : INT64_MAX;
 }
 
-/* The next deadline after one that has just passed; after a stall, no
- * burst of catching up. */
-static int64_t next_deadline(int64_t deadline, uint32_t period_ms, int64_t now)
+/* The tick job's emit(): each record is one isolate's tick line, and
+ * stands also for that isolate's lines of the periods the stall skipped. */
+static void emit_tick(const struct gcs_record *r)
 {
-    deadline += period_ms;
-    return deadline <= now ? now + period_ms : deadline;
+    if (writer.ticks_missed > 0)
+        atomic_fetch_add_explicit(&dropped, writer.ticks_missed, memory_order_relaxed);
+    emit_now(r);
 }
 
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t timeout_ms)
@@ -193,14 +285,16 @@ static void *writer_main(void *arg)
         }
         int64_t now = gcs_monotonic_ms();
         if (now >= next_tick) {
+            next_tick = gcs_next_deadline(next_tick, jobs.tick_ms, now, &writer.ticks_missed);
             if (jobs.tick != NULL)
-                jobs.tick(emit_now);
-            next_tick = next_deadline(next_tick, jobs.tick_ms, now);
+                jobs.tick(emit_tick);
+            writer.ticks_missed = 0;
         }
         if (now >= next_sites) {
+            uint64_t sites_missed;   /* one line a period, not counted as dropped */
             if (jobs.sites != NULL)
                 jobs.sites();
-            next_sites = next_deadline(next_sites, jobs.sites_ms, now);
+            next_sites = gcs_next_deadline(next_sites, jobs.sites_ms, now, &sites_missed);
         }
         int64_t next = next_tick < next_sites ? next_tick : next_sites;
         int64_t wait_ms = next == INT64_MAX ? 60000 : next - now;
@@ -319,7 +413,8 @@ void gcs_output_say_once(const struct gcs_config *c, const struct gcs_record *r,
             write_line(c->fd, line.buf, len);
         return;
     }
-    int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+    char reason[GCS_TEXT_MAX];
+    int fd = gcs_logfile_open(c->path, reason, sizeof reason);   /* the same rules as the writer's */
     if (fd >= 0) {
         write_line(fd, line.buf, len);
         close(fd);

@@ -19,9 +19,10 @@
  * (node's fork() children get their IPC channel on fd 3). */
 #define GCS_FD_BASE 200
 
-/* Opens the destination named by config (start-up, single-threaded).
- * False with a reason if gcstats must stay quiet; the reason names the
- * variable and its value. */
+/* Opens the destination named by config (start-up, single-threaded);
+ * GCSTATS_FILE under the sticky-directory rules of logfile.h. False with a
+ * reason if gcstats must stay quiet; the reason names the variable and its
+ * value (clipped), in under 255 bytes. */
 bool gcs_output_open(const struct gcs_config *config, char *reason, size_t cap);
 
 /* The process-wide facts every line needs; must outlive the thread. */
@@ -34,7 +35,10 @@ typedef void (*gcs_emit_fn)(const struct gcs_record *r);
 struct gcs_writer_jobs {
     void (*on_start)(void);
     uint32_t tick_ms;                    /* 0: never */
-    void (*tick)(gcs_emit_fn emit);      /* hands its records to emit() */
+    /* Hands emit() one record per line (one per live isolate). When the
+     * writer was stalled past whole periods, each record also counts its
+     * isolate's lines of those periods as dropped. */
+    void (*tick)(gcs_emit_fn emit);
     uint32_t sites_ms;                   /* 0: never */
     void (*sites)(void);                 /* writes with gcs_output_write_json */
     void (*prepare)(struct gcs_record *r);   /* just before a record is formatted */
@@ -43,7 +47,10 @@ struct gcs_writer_jobs {
 
 /* Starts the writer thread. */
 bool gcs_output_start(const struct gcs_writer_jobs *jobs);
-/* Writer thread only: one formatted line (len 0: count it as dropped). */
+/* Writer thread only: one formatted line (len 0: count it as dropped).
+ * It is written whole or counted as dropped; what a short write left is
+ * ended with a newline before any later line, and a rotated GCSTATS_FILE
+ * is reopened (looked at once a second at most, only with a line to write). */
 void gcs_output_write_json(const char *buf, size_t len);
 
 /* From any thread, never blocks: queue a record for writing, or count it
