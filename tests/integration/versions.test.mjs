@@ -82,6 +82,21 @@ for (const assumed of [`${known.max + 1}.0`, `${known.min - 1}.8`]) {
   });
 }
 
+// GCSTATS_ASSUME_V8 can close the gate for a test, never open it: a major
+// the table knows is not believed, so that it could not make gcstats read
+// a real V8 it does not know with a known major's layout.
+test('an assumed V8 the table knows is not believed', async () => {
+  const real = JSON.parse(execFileSync(nodeBin, ['-p', 'JSON.stringify(process.versions.v8)'],
+    { env: baseEnv({}, { preload: false }), encoding: 'utf8' }));
+  const realMajor = Number(real.split('.')[0]);
+  const otherKnown = realMajor === known.min ? known.max : known.min;
+  const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'heap_check.js')],
+    { env: { GCSTATS_ASSUME_V8: `${otherKnown}.0` } });
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(byEvent(res.lines, 'error'), []);
+  assert.equal(byEvent(res.lines, 'start')[0].v8, real);
+});
+
 test('a leaking script shows its post-compaction heap growing', async () => {
   const res = await runNodeWithLines(['--expose-gc', join(fixtures, 'leak.js')]);
   assert.equal(res.code, 0, res.stderr);
