@@ -246,10 +246,11 @@ __attribute__((constructor)) static void gcstats_init(void)
         return;
     }
 
-    /* For tests of the unknown-version path: the V8 version to believe. */
+    /* For tests of the unknown-version path: a V8 version to believe,
+     * only one gcstats does not know (it can turn gcstats off, never on). */
     const char *assume = getenv("GCSTATS_ASSUME_V8");
     struct gcs_v8_version assumed;
-    if (assume != NULL && gcs_parse_v8_version(assume, &assumed)) {
+    if (gcs_v8_believe_assumed(assume, &assumed)) {
         gcs_v8.v = assumed;
         gcs_v8.version = assume;
         info.v8_version = assume;
@@ -335,10 +336,12 @@ __attribute__((destructor)) static void gcstats_fini(void)
         return;
     }
     running = false;
+    bool went_quiet = !gcs_watch_enabled();
     gcs_watch_disable();
     /* An exit line closes what start lines opened: a node that ran no
-     * isolate (node --version, a bad option) gets none. */
-    if (!gcs_registry_ever_attached()) {
+     * isolate (node --version, a bad option) gets none, and neither does
+     * a process where gcstats went quiet (an error line said why). */
+    if (went_quiet || !gcs_registry_ever_attached()) {
         gcs_output_finish(NULL, EXIT_FLUSH_TIMEOUT_MS);
         return;
     }

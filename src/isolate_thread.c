@@ -44,12 +44,35 @@ static void publish_verdict(struct gcs_series_verdict *out, const struct gcs_det
 
 /* ---- GC callbacks: inside the GC ---------------------------------------- */
 
+/* The first reading of an isolate's heap statistics is checked: a layout
+ * that changed within a V8 major would read other fields than it names.
+ * If it cannot be right, gcstats says so once and goes quiet in the whole
+ * process. */
+static bool heap_plausible(struct gcs_isolate *s, const struct gcs_heap_stats *h)
+{
+    s->heap_checked = true;
+    const char *why = gcs_heap_stats_implausible(h);
+    if (why == NULL)
+        return true;
+    gcs_watch_disable();
+    char text[GCS_TEXT_MAX];
+    snprintf(text, sizeof text,
+             "V8 %.40s gave heap statistics that cannot be right (%.80s): its layout is not the one "
+             "gcstats knows for V8 %d; gcstats goes quiet in this process",
+             gcs_v8.version != NULL ? gcs_v8.version : "?", why, gcs_v8.v.major);
+    struct gcs_record r;
+    gcs_error_record(&r, gcs_wall_ms(), atomic_load(&s->number), text);
+    gcs_output_submit(&r);
+    return false;
+}
+
 static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
 {
     (void)flags;
     struct gcs_isolate *s = data;
     int kind = gcs_gc_kind_of(gc_type);
-    if (kind == GCS_KIND_NONE || atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
+    if (kind == GCS_KIND_NONE || !gcs_watch_enabled() ||
+        atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
         return;
     uint64_t now = gcs_monotonic_ns();
     s->gc_started_ns[kind] = now;
@@ -61,7 +84,8 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
 {
     struct gcs_isolate *s = data;
     int kind = gcs_gc_kind_of(gc_type);
-    if (kind == GCS_KIND_NONE || atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
+    if (kind == GCS_KIND_NONE || !gcs_watch_enabled() ||
+        atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
         return;
     uint64_t now = gcs_monotonic_ns();
     uint64_t pause = s->gc_started_ns[kind] ? now - s->gc_started_ns[kind] : 0;
@@ -91,6 +115,8 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
         /* Right after a mark-compact the heap holds only what is live:
          * the most stable reading a JavaScript program has. */
         own->have_heap = gcs_v8_heap_stats(isolate, &own->heap);
+        if (own->have_heap && !s->heap_checked && !heap_plausible(s, &own->heap))
+            return;
         if (own->have_heap) {
             int64_t wall = gcs_wall_ms();
             int64_t mono = (int64_t)(now / 1000000u);
@@ -164,6 +190,7 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     s->incremental_cycle_open = false;
     s->incremental_ns_at_full = 0;
     s->probe_interrupt_pending = false;
+    s->heap_checked = false;
     /* The loop this isolate's environment runs: polls of other loops on
      * this thread (the tracing agent's at exit, spawnSync's) ask nothing.
      * A Worker whose environment is not current yet learns it at its

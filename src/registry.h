@@ -45,6 +45,7 @@ struct gcs_isolate {
     /* Touched only by the isolate's own thread (isolate_thread.c). */
     int loop_fd;                       /* its event loop's epoll descriptor; -1 unknown */
     bool probe_interrupt_pending;      /* asked V8 for the probe's interrupt, not run yet */
+    bool heap_checked;                 /* its first heap statistics were found plausible */
     struct gcs_windows windows;
     struct gcs_detector detectors[GCS_MEM_COUNT];
     uint64_t gc_started_ns[GCS_KIND_COUNT];

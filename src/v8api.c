@@ -178,10 +178,14 @@ static void delegate_complete(void *self) { (void)self; }
 static const struct {
     intptr_t offset_to_top;
     const void *type_info;      /* V8 is built without RTTI */
-    const void *functions[4];
+    const void *functions[GCS_DELEGATE_SLOTS];
 } delegate_vtable = {
-    0, NULL, { (const void *)delegate_destroy, (const void *)delegate_destroy,
-               (const void *)delegate_should_measure, (const void *)delegate_complete },
+    0, NULL, {
+        [GCS_DELEGATE_COMPLETE_DTOR] = (const void *)delegate_destroy,
+        [GCS_DELEGATE_DELETING_DTOR] = (const void *)delegate_destroy,
+        [GCS_DELEGATE_SHOULD_MEASURE] = (const void *)delegate_should_measure,
+        [GCS_DELEGATE_MEASUREMENT_COMPLETE] = (const void *)delegate_complete,
+    },
 };
 static const struct { const void *vptr; } delegate = { delegate_vtable.functions };
 
@@ -190,7 +194,9 @@ static const struct { const void *vptr; } delegate = { delegate_vtable.functions
 
 bool gcs_v8_can_ask_for_gc(void)
 {
-    return fn.measure_memory != NULL;
+    /* The delegate is laid out for the slots the table knows (and the
+     * headers test checked) for this major. */
+    return fn.measure_memory != NULL && gcs_v8_delegate_matches(gcs_v8.v.major);
 }
 
 void gcs_v8_ask_for_gc(void *isolate)

@@ -1,5 +1,10 @@
-/* What gcstats knows of V8's data layouts, by V8 major. Pure: it reads a
- * version string and a raw v8::HeapStatistics buffer, nothing else. */
+/* What gcstats knows of V8, by V8 major, in one table (gcs_v8_facts):
+ * the v8::HeapStatistics layout, the GC type and flag values, how often
+ * the incremental-marking callback fires, the v8::MeasureMemoryDelegate
+ * vtable, and the Node majors each V8 ships in. Each row is checked
+ * against that major's own headers by tests/integration/headers.test.mjs.
+ * Pure: it reads a version string and a raw v8::HeapStatistics buffer,
+ * nothing else. */
 #ifndef GCSTATS_V8LAYOUT_H
 #define GCSTATS_V8LAYOUT_H
 
@@ -7,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The majors the table has a row for; nothing else is driven. */
 #define GCS_V8_MIN_MAJOR 10
 #define GCS_V8_MAX_MAJOR 14
 
@@ -14,7 +20,9 @@
  * so that a constructor of a somewhat larger future struct stays in bounds. */
 #define GCS_HEAP_STATS_BUFFER 512
 
-/* v8::GCType bits, V8 10 to 14. */
+/* v8::GCType bits as hooks.c asks for and tells them apart. Every row of
+ * the table must say the same (test_v8layout checks it): the callbacks
+ * are registered once, whatever the major. */
 enum gcs_gc_type_bit {
     GCS_GC_SCAVENGE = 1,
     GCS_GC_MINOR_MS = 2,
@@ -23,7 +31,7 @@ enum gcs_gc_type_bit {
     GCS_GC_WEAK_CALLBACKS = 16,
     GCS_GC_ALL = 31,
 };
-/* v8::GCCallbackFlags bit set by an explicit gc() call. */
+/* v8::GCCallbackFlags bit set by an explicit gc() call (kGCCallbackFlagForced). */
 #define GCS_GC_FLAG_FORCED 4
 
 /* The GC kinds gcstats counts, as array indices. */
@@ -41,6 +49,57 @@ enum gcs_gc_kind {
 int gcs_gc_kind_of(int gc_type);
 const char *gcs_gc_kind_name(int kind);
 
+/* The slots of the hand-made v8::MeasureMemoryDelegate vtable in
+ * src/v8api.c (Itanium ABI: the virtual destructor takes two slots, the
+ * complete one first). Every row of the table must say the same, or the
+ * probe is off on that major (gcs_v8_delegate_matches). */
+enum gcs_delegate_slot {
+    GCS_DELEGATE_COMPLETE_DTOR,
+    GCS_DELEGATE_DELETING_DTOR,
+    GCS_DELEGATE_SHOULD_MEASURE,
+    GCS_DELEGATE_MEASUREMENT_COMPLETE,
+    GCS_DELEGATE_SLOTS,
+};
+
+/* The fields of v8::HeapStatistics gcstats reads. */
+enum gcs_heap_field {
+    GCS_HS_TOTAL,               /* total_heap_size */
+    GCS_HS_TOTAL_EXECUTABLE,    /* total_heap_size_executable */
+    GCS_HS_PHYSICAL,            /* total_physical_size */
+    GCS_HS_AVAILABLE,           /* total_available_size */
+    GCS_HS_USED,                /* used_heap_size */
+    GCS_HS_LIMIT,               /* heap_size_limit */
+    GCS_HS_MALLOCED,            /* malloced_memory */
+    GCS_HS_EXTERNAL,            /* external_memory */
+    GCS_HS_NATIVE_CONTEXTS,     /* number_of_native_contexts */
+    GCS_HS_DETACHED_CONTEXTS,   /* number_of_detached_contexts */
+    GCS_HS_TOTAL_ALLOCATED,     /* total_allocated_bytes (V8 14 and later) */
+    GCS_HS_FIELD_COUNT,
+};
+/* V8's name of the field (its accessor, and its member without the
+ * trailing underscore); NULL out of range. */
+const char *gcs_heap_field_name(int field);
+
+/* An offset of a field this major does not have. */
+#define GCS_FIELD_ABSENT (-1)
+
+/* Everything gcstats relies on that could differ between V8 majors. */
+struct gcs_v8_facts {
+    int v8_major;
+    int node_major;                       /* the Node release line that ships it */
+    int heap_stats_size;                  /* sizeof(v8::HeapStatistics) */
+    int heap_stats_offset[GCS_HS_FIELD_COUNT];   /* or GCS_FIELD_ABSENT */
+    int heap_space_stats_size;            /* sizeof(v8::HeapSpaceStatistics); not read today */
+    int gc_type[GCS_KIND_COUNT];          /* v8::GCType bit of each kind */
+    int gc_flag_forced;                   /* kGCCallbackFlagForced */
+    int incremental_callbacks_per_cycle;  /* 2 on V8 10 (start and finalize), else 1 */
+    int delegate_slot[GCS_DELEGATE_SLOTS];   /* MeasureMemoryDelegate vtable slots */
+    int delegate_virtuals;                /* slots in its vtable in all */
+};
+
+/* The row of a major, or NULL if the table has none. */
+const struct gcs_v8_facts *gcs_v8_facts(int major);
+
 struct gcs_v8_version {
     int major, minor;
 };
@@ -49,6 +108,16 @@ struct gcs_v8_version {
  * with "<digits>.<digits>". */
 bool gcs_parse_v8_version(const char *s, struct gcs_v8_version *out);
 bool gcs_v8_layout_known(int major);
+
+/* GCSTATS_ASSUME_V8 may only close the gate, never open it: true (and
+ * *out set) only when `assume` parses and names a major the table does
+ * NOT know. A known major is refused, so that no setting can make
+ * gcstats read the structs of a real V8 it does not know as if it did. */
+bool gcs_v8_believe_assumed(const char *assume, struct gcs_v8_version *out);
+
+/* True when V8 `major`'s MeasureMemoryDelegate has exactly the vtable
+ * src/v8api.c builds (GCS_DELEGATE_*); false for a major not in the table. */
+bool gcs_v8_delegate_matches(int major);
 
 struct gcs_heap_stats {
     uint64_t total;            /* total_heap_size */
@@ -66,7 +135,24 @@ struct gcs_heap_stats {
 };
 
 /* Reads the fields out of a v8::HeapStatistics that V8 `major` filled in.
- * False if the layout of that major is not known. */
+ * False if the layout of that major is not known or raw_size is smaller
+ * than its struct. */
 bool gcs_heap_stats_decode(const void *raw, size_t raw_size, int major, struct gcs_heap_stats *out);
+
+/* The granule V8 commits heap memory in on x86_64 Linux (its commit page
+ * size, the OS page), and the bounds of a believable heap_size_limit. */
+#define GCS_V8_COMMIT_PAGE 4096u
+#define GCS_HEAP_LIMIT_MIN (1ull << 20)   /* 1 MiB: a smaller isolate cannot even start */
+#define GCS_HEAP_LIMIT_MAX (1ull << 40)   /* 1 TiB */
+
+/* Why a decoded reading cannot be a real one (a layout read wrong), in
+ * words for an `error` line; NULL when it is plausible. It holds on every
+ * reading V8 10 to 14 gave, including Workers with small limits:
+ * used <= total <= limit, total_executable <= total, limit within
+ * [GCS_HEAP_LIMIT_MIN, GCS_HEAP_LIMIT_MAX), and total, total_executable,
+ * physical and limit multiples of GCS_V8_COMMIT_PAGE. Not checked, as
+ * real readings break them: physical <= total (Workers on V8 10 to 13)
+ * and available <= limit (V8 14). */
+const char *gcs_heap_stats_implausible(const struct gcs_heap_stats *h);
 
 #endif
