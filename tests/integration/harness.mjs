@@ -47,12 +47,19 @@ export function run(cmd, args, { env, stdio, timeoutMs = 120000, onSpawn } = {})
   });
 }
 
-// Every line must be a whole JSON object: a torn or interleaved line fails here.
+// Every line must be a whole JSON object: a torn or interleaved line fails
+// here. So does a line that contradicts itself: resident memory now above
+// the peak resident memory.
 export function parseLines(text) {
   const out = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    try { out.push(JSON.parse(line)); } catch (e) { throw new Error(`not a JSON line: ${JSON.stringify(line)}`); }
+    let parsed;
+    try { parsed = JSON.parse(line); } catch (e) { throw new Error(`not a JSON line: ${JSON.stringify(line)}`); }
+    if (typeof parsed.rss === 'number' && typeof parsed.rss_peak === 'number' && parsed.rss > parsed.rss_peak) {
+      throw new Error(`rss ${parsed.rss} above rss_peak ${parsed.rss_peak}: ${line.slice(0, 200)}`);
+    }
+    out.push(parsed);
   }
   return out;
 }
