@@ -165,6 +165,7 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
     out->leak_report_ms = GCS_DEFAULT_LEAK_REPORT_MS;
     out->maps = true;
     out->probe_ms = GCS_DEFAULT_PROBE_MS;
+    out->probe_budget_mpct = GCS_DEFAULT_PROBE_BUDGET_MPCT;
 
     if (env->fd != NULL) {
         int fd;
@@ -223,6 +224,16 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         add_problem(out, "GCSTATS_PROBE=%s is not 0 or a number of seconds from %u to %u; using %u",
                     gcs_clip(shown, GCS_CLIP_KEEP, env->probe), GCS_MIN_PROBE_MS / 1000u, GCS_MAX_INTERVAL_MS / 1000u,
                     GCS_DEFAULT_PROBE_MS / 1000u);
+    }
+    /* A percentage with up to three decimals: the seconds parser reads
+     * it in thousandths. */
+    if (env->probe_budget != NULL &&
+        (!gcs_parse_interval_ms(env->probe_budget, &out->probe_budget_mpct) ||
+         out->probe_budget_mpct < GCS_MIN_PROBE_BUDGET_MPCT || out->probe_budget_mpct > GCS_MAX_PROBE_BUDGET_MPCT)) {
+        out->probe_budget_mpct = GCS_DEFAULT_PROBE_BUDGET_MPCT;
+        add_problem(out, "GCSTATS_PROBE_BUDGET=%s is not a percentage from 0.01 to %u; using %u",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->probe_budget), GCS_MAX_PROBE_BUDGET_MPCT / 1000u,
+                    GCS_DEFAULT_PROBE_BUDGET_MPCT / 1000u);
     }
     if (!out->maps && out->sites_interval_ms > 0) {
         out->sites_interval_ms = 0;

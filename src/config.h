@@ -33,6 +33,8 @@ struct gcs_config {
     uint32_t sites_interval_ms;  /* period of sites lines (GCSTATS_SITES); 0: none */
     uint32_t probe_ms;           /* longest wait for a full GC before asking V8 for one
                                     (GCSTATS_PROBE); 0: never ask */
+    uint32_t probe_budget_mpct;  /* the probe's CPU, in thousandths of a percent of the
+                                    application's (GCSTATS_PROBE_BUDGET) */
     /* Problems found while parsing, each one line for the user. */
     char problem[GCS_MAX_PROBLEMS][GCS_MESSAGE_MAX];
     int problems;
@@ -49,6 +51,7 @@ struct gcs_env {
     const char *maps;             /* GCSTATS_MAPS, 0 or 1 */
     const char *sites;            /* GCSTATS_SITES, seconds */
     const char *probe;            /* GCSTATS_PROBE, seconds */
+    const char *probe_budget;     /* GCSTATS_PROBE_BUDGET, percent */
 };
 
 /* The defaults of the settings, defined here only: the detector's
@@ -58,6 +61,10 @@ struct gcs_env {
 #define GCS_DEFAULT_LEAK_MIN_GROWTH (1u << 20)
 #define GCS_DEFAULT_LEAK_REPORT_MS 60000u
 #define GCS_DEFAULT_PROBE_MS 5000u
+/* 1%, in thousandths of a percent; from 0.01% to 100%. */
+#define GCS_DEFAULT_PROBE_BUDGET_MPCT 1000u
+#define GCS_MIN_PROBE_BUDGET_MPCT 10u
+#define GCS_MAX_PROBE_BUDGET_MPCT 100000u
 /* The shortest GCSTATS_LEAK_MIN_SPAN and GCSTATS_LEAK_REPORT, and the
  * shortest GCSTATS_PROBE but 0. */
 #define GCS_MIN_LEAK_PERIOD_MS 1000u

@@ -222,6 +222,7 @@ __attribute__((constructor)) static void gcstats_init(void)
         .maps = getenv("GCSTATS_MAPS"),
         .sites = getenv("GCSTATS_SITES"),
         .probe = getenv("GCSTATS_PROBE"),
+        .probe_budget = getenv("GCSTATS_PROBE_BUDGET"),
     };
     gcs_config_parse(&env, (long)getpid(), &config);
     info.pid = (long)getpid();
@@ -262,6 +263,7 @@ __attribute__((constructor)) static void gcstats_init(void)
     if (!gcs_v8_can_ask_for_gc())
         config.probe_ms = 0;
     info.probe_ms = config.probe_ms;
+    info.probe_budget_mpct = config.probe_budget_mpct;
 
     struct gcs_record r;
     for (int i = 0; i < config.problems; i++) {
@@ -316,6 +318,7 @@ __attribute__((constructor)) static void gcstats_init(void)
     struct gcs_probe_config probe;
     gcs_probe_config_default(&probe);
     probe.every_ms = config.probe_ms;
+    gcs_probe_config_budget(&probe, config.probe_budget_mpct);
     /* A sample is worth asking for once the heap has moved by a
      * sixteenth of the least growth the detector reports. */
     probe.min_change_bytes = config.leak_min_growth_bytes / GCS_PROBE_CHANGE_DIVISOR;

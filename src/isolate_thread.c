@@ -44,6 +44,20 @@ static void publish_verdict(struct gcs_series_verdict *out, const struct gcs_det
 
 /* ---- GC callbacks: inside the GC ---------------------------------------- */
 
+/* Every series the detector judges in this isolate says "ok": the probe
+ * may then wait long (probe.h). */
+static bool settled(const struct gcs_isolate *s)
+{
+    bool judge_mapped = atomic_load(&s->number) == 1 && gcs_memmap_enabled();
+    for (int m = 0; m < GCS_MEM_COUNT; m++) {
+        if (m == GCS_MEM_MAPPED && !judge_mapped)
+            continue;
+        if (s->detectors[m].state != GCS_STATE_OK)
+            return false;
+    }
+    return true;
+}
+
 /* The first reading of an isolate's heap statistics is checked: a layout
  * that changed within a V8 major would read other fields than it names.
  * If it cannot be right, gcstats says so once and goes quiet in the whole
@@ -76,6 +90,10 @@ static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
         return;
     uint64_t now = gcs_monotonic_ns();
     s->gc_started_ns[kind] = now;
+    /* A full cycle begins: incremental marking, or a mark-compact that
+     * no marking preceded. Its whole cost is the probe's measure. */
+    if (kind == GCS_KIND_INCREMENTAL || (kind == GCS_KIND_MARK_COMPACT && !s->incremental_cycle_open))
+        gcs_probe_cycle_start(&s->probe, (int64_t)(now / 1000000u), gcs_process_cpu_ns());
     s->own.gc.callbacks++;
     s->own.gc.callback_ns += gcs_monotonic_ns() - now;
 }
@@ -137,14 +155,9 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             if (events[GCS_MEM_MAPPED] == GCS_DETECT_LEAK)
                 grown_owner = gcs_mapped_series_grown_owner(&mapped_series, s->detectors[GCS_MEM_MAPPED].last.from_ms);
         }
-        /* What this cycle cost the JavaScript thread, as far as callbacks
-         * see it: the pause at the start of incremental marking and this
-         * final pause (marking steps in between are not reported). */
-        uint64_t incremental_ns = own->gc.pause_ns[GCS_KIND_INCREMENTAL];
-        uint64_t cycle_ns = pause + (incremental_ns - s->incremental_ns_at_full);
-        s->incremental_ns_at_full = incremental_ns;
-        answered_probe = gcs_probe_full_gc(&s->probe, &probe_config, (int64_t)(now / 1000000u), cycle_ns,
-                                           own->have_heap ? own->heap.used : 0);
+        gcs_probe_set_settled(&s->probe, settled(s));
+        answered_probe = gcs_probe_full_gc(&s->probe, &probe_config, (int64_t)(now / 1000000u),
+                                           gcs_process_cpu_ns(), own->have_heap ? own->heap.used : 0);
     }
     gcs_snapshot_publish(s);
 
@@ -188,7 +201,6 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     memset(&s->own, 0, sizeof s->own);
     memset(s->gc_started_ns, 0, sizeof s->gc_started_ns);
     s->incremental_cycle_open = false;
-    s->incremental_ns_at_full = 0;
     s->probe_interrupt_pending = false;
     s->heap_checked = false;
     /* The loop this isolate's environment runs: polls of other loops on
@@ -242,7 +254,7 @@ static void probe_interrupt(void *isolate, void *slot)
     struct gcs_heap_stats heap;
     if (!gcs_v8_heap_stats(isolate, &heap))
         return;
-    switch (gcs_probe_decide(&s->probe, &probe_config, now_ms, heap.used)) {
+    switch (gcs_probe_decide(&s->probe, &probe_config, now_ms, gcs_process_cpu_ns(), heap.used)) {
     case GCS_PROBE_REQUEST:
         s->own.gc.probes = s->probe.requests;
         gcs_snapshot_publish(s);   /* ticks and the exit line count it now */

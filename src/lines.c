@@ -383,6 +383,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         gcs_json_bool(j, "maps", p->maps);
         gcs_json_fixed(j, "sites_s", p->sites_interval_ms / 1000.0, 3);
         gcs_json_fixed(j, "probe_s", p->probe_ms / 1000.0, 3);
+        gcs_json_fixed(j, "probe_budget_pct", p->probe_budget_mpct / 1000.0, 3);
         gcs_json_object_end(j);
         break;
     }

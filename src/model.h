@@ -119,6 +119,7 @@ struct gcs_process_info {
     uint32_t sites_interval_ms;     /* 0: no sites lines */
     bool maps;                      /* mapped memory is counted */
     uint32_t probe_ms;              /* GCSTATS_PROBE; 0: never asks */
+    uint32_t probe_budget_mpct;     /* GCSTATS_PROBE_BUDGET, in thousandths of a percent */
 };
 
 #endif

@@ -2,41 +2,64 @@
 
 #include "config.h"
 
+/* A cycle's cost is known against the application's own CPU rate, taken
+ * over the time since the previous cycle ended; a shorter time says little
+ * about that rate, and the previous estimate is kept. */
+#define MIN_RATE_SPAN_MS 100
+
 void gcs_probe_config_default(struct gcs_probe_config *c)
 {
     c->every_ms = GCS_DEFAULT_PROBE_MS;
-    c->budget_permille = 10;
+    c->settled_every_ms = GCS_PROBE_SETTLED_MS;
+    gcs_probe_config_budget(c, GCS_DEFAULT_PROBE_BUDGET_MPCT);
     c->min_change_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH / GCS_PROBE_CHANGE_DIVISOR;
     c->max_misses = 3;
 }
 
-/* A wait between every_ms / 2 and every_ms, uniformly. */
-static void draw(struct gcs_probe *p, const struct gcs_probe_config *c)
+void gcs_probe_config_budget(struct gcs_probe_config *c, uint32_t budget_mpct)
+{
+    c->budget_ppm = budget_mpct * 10u;           /* 1% = 10,000 ppm */
+    c->floor_ns_per_ms = c->budget_ppm / 10u;    /* 1% -> 1 ms a second */
+}
+
+/* A wait between half of the period and all of it, uniformly. */
+static void draw(struct gcs_probe *p)
 {
     uint64_t x = p->random;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
     p->random = x;
-    uint64_t half = c->every_ms / 2u;
-    p->drawn_ms = (int64_t)(c->every_ms - half + (half > 0 ? (x >> 11) % (half + 1) : 0));
+    p->draw_permille = 500u + (uint32_t)((x >> 11) % 501u);
 }
 
 void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t seed)
 {
+    (void)c;
     *p = (struct gcs_probe){ .last_full_ms = now_ms, .last_look_ms = now_ms };
     p->random = seed ? seed : 0x9e3779b97f4a7c15u;
-    draw(p, c);
+    draw(p);
+}
+
+void gcs_probe_set_settled(struct gcs_probe *p, bool settled)
+{
+    p->settled = settled;
 }
 
 int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
 {
-    int64_t wait = p->drawn_ms;
-    if (c->budget_permille > 0) {
-        /* cycle_ms / wait <= permille / 1000 */
-        uint64_t by_cost = p->last_cycle_ns / 1000u / c->budget_permille;
-        if (by_cost > (uint64_t)wait)
-            wait = by_cost > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)by_cost;
+    uint64_t period = c->every_ms;
+    if (p->settled && c->settled_every_ms > period)
+        period = c->settled_every_ms;
+    int64_t wait = (int64_t)(period * p->draw_permille / 1000u);
+    /* The budget: the last cycle's cost, spread at the budget rate. */
+    double rate = (double)c->budget_ppm / 1e6 * p->app_cpu_per_ms;
+    if (rate < (double)c->floor_ns_per_ms)
+        rate = (double)c->floor_ns_per_ms;
+    if (rate > 0 && p->last_cost_ns > 0) {
+        double by_cost = (double)p->last_cost_ns / rate;
+        if (by_cost > (double)wait)
+            wait = by_cost >= 9.2e18 ? INT64_MAX : (int64_t)by_cost;
     }
     return wait;
 }
@@ -52,12 +75,12 @@ bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_co
 }
 
 enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_probe_config *c,
-                                       int64_t now_ms, uint64_t used_now)
+                                       int64_t now_ms, uint64_t cpu_ns, uint64_t used_now)
 {
     if (!gcs_probe_time_to_look(p, c, now_ms))
         return GCS_PROBE_WAIT;
     p->last_look_ms = now_ms;
-    draw(p, c);
+    draw(p);
     if (p->outstanding) {
         /* A whole wait passed since the request and no full GC came. */
         if (++p->misses >= c->max_misses) {
@@ -70,18 +93,49 @@ enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_pro
     }
     p->outstanding = true;
     p->requests++;
+    gcs_probe_cycle_start(p, now_ms, cpu_ns);
     return GCS_PROBE_REQUEST;
 }
 
-bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
-                       uint64_t cycle_ns, uint64_t used_after)
+void gcs_probe_cycle_start(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
 {
-    draw(p, c);
+    if (p->cycle_open)
+        return;
+    p->cycle_open = true;
+    p->cycle_start_ms = now_ms;
+    p->cycle_start_cpu_ns = cpu_ns;
+}
+
+/* The cycle that ends now: its CPU beyond what the application would have
+ * used meanwhile at its rate since the previous cycle. */
+static void measure_cycle(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
+{
+    if (p->have_end && p->cycle_start_ms - p->end_ms >= MIN_RATE_SPAN_MS &&
+        p->cycle_start_cpu_ns >= p->end_cpu_ns)
+        p->app_cpu_per_ms = (double)(p->cycle_start_cpu_ns - p->end_cpu_ns) /
+                            (double)(p->cycle_start_ms - p->end_ms);
+    if (cpu_ns < p->cycle_start_cpu_ns || now_ms < p->cycle_start_ms)
+        return;   /* odd clocks: keep the last cost */
+    double used = (double)(cpu_ns - p->cycle_start_cpu_ns);
+    double app = p->app_cpu_per_ms * (double)(now_ms - p->cycle_start_ms);
+    p->last_cost_ns = used > app ? (uint64_t)(used - app) : 0;
+}
+
+bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
+                       uint64_t cpu_ns, uint64_t used_after)
+{
+    (void)c;
+    if (p->cycle_open)
+        measure_cycle(p, now_ms, cpu_ns);
+    p->cycle_open = false;
+    p->have_end = true;
+    p->end_ms = now_ms;
+    p->end_cpu_ns = cpu_ns;
+    draw(p);
     bool answered = p->outstanding;
     p->outstanding = false;
     p->misses = 0;
     p->last_full_ms = now_ms;
-    p->last_cycle_ns = cycle_ns;
     p->used_after_full = used_after;
     return answered;
 }

@@ -1,27 +1,45 @@
-/* When to ask V8 for a full GC.
+/* When to ask V8 for a full GC, and what it may cost.
  *
  * The verdict is built from samples taken right after full mark-compact
  * GCs, and V8 runs few of them in a process that allocates little, or
  * just after it has raised its old generation's limit (gaps of 18 s and
  * more were measured in a process leaking 200 KB/s; an idle process may
  * go a minute or more). The probe puts a floor under the sampling rate:
- * when no full GC has ended for a while, gcstats asks V8 for one at the
- * next turn of the event loop, on the isolate's own thread. The while is
- * drawn anew each time, uniformly between half of `every_ms` and all of
- * it: samples at a fixed period fall in step with a periodic workload (a
- * cache cleared every 10 s, sampled every 5 s, showed as a slow leak).
+ * when no full GC has ended for a while, gcstats asks V8 for one. The
+ * while is drawn anew each time, uniformly between half of the period and
+ * all of it: samples at a fixed period fall in step with a periodic
+ * workload (a cache cleared every 10 s, sampled every 5 s, showed as a
+ * slow leak).
  *
- * It asks only when there is something to learn and it is cheap:
+ * The period depends on what the detector still needs:
+ *   - `every_ms` (GCSTATS_PROBE) while any series of the isolate is not
+ *     "ok": at start-up (too few samples), while a series grows (to confirm
+ *     it, or to see a leak end), in a process V8 leaves without full GCs;
+ *   - `settled_every_ms` (60 s) once every series is "ok": a leak that
+ *     starts later is still seen with a sample a minute (1 MB a minute
+ *     shows in five), and the period shortens as soon as it is "growing".
+ * V8's own full GCs count as samples: where they come more often than the
+ * period, the probe never asks.
+ *
+ * And only when it is worth its price:
  *   - the heap must have moved (grown by min_change_bytes) since the last
  *     full GC: a process that allocates nothing is never probed;
- *   - the wait grows with the cost: the main-thread time of the last full
- *     cycle (its incremental steps and its pause) may use at most
- *     budget_permille of the wait, so a 300 ms cycle is asked for at most
- *     every 30 s at the default 10 per mille;
+ *   - the whole cost of a full cycle is measured: the process' CPU time
+ *     from its start (incremental marking, or an atomic mark-compact, or
+ *     the request) to the end of its mark-compact, less what the
+ *     application itself used at its rate outside cycles. That includes
+ *     marking steps and V8's helper threads, which GC callbacks do not
+ *     see. The wait after a full cycle is at least its cost divided by the
+ *     budget rate, the larger of budget_ppm of the application's CPU rate
+ *     and floor_ns_per_ms (GCSTATS_PROBE_BUDGET, 1% and a tenth of that
+ *     of one core by default): so a 0.5 s cycle in a process using a
+ *     third of a core is asked for at most every 150 s (1%), and in a
+ *     nearly idle process a 10 ms cycle every 10 s (0.1% of a core);
  *   - a request that V8 leaves unanswered (no full GC within the wait) is
  *     a miss; after max_misses in a row, gcstats stops asking.
  *
- * Pure: the caller passes the clock and the heap's size. */
+ * Pure: the caller passes the clocks (monotonic ms, process CPU ns), the
+ * heap's size and whether the detector is settled. */
 #ifndef GCSTATS_PROBE_H
 #define GCSTATS_PROBE_H
 
@@ -29,8 +47,10 @@
 #include <stdint.h>
 
 struct gcs_probe_config {
-    uint32_t every_ms;           /* 0: never ask */
-    uint32_t budget_permille;    /* main-thread GC time per unit of wait */
+    uint32_t every_ms;           /* the longest wait while samples are needed; 0: never ask */
+    uint32_t settled_every_ms;   /* the longest wait once every series is "ok" */
+    uint32_t budget_ppm;         /* the probe's CPU per CPU of the application, per million */
+    uint32_t floor_ns_per_ms;    /* ... or this much CPU per unit of time, if more */
     uint64_t min_change_bytes;   /* heap growth since the last full GC worth a sample */
     uint32_t max_misses;         /* unanswered requests in a row before giving up */
 };
@@ -39,20 +59,35 @@ struct gcs_probe_config {
  * of the least growth the detector reports (GCSTATS_LEAK_MIN_GROWTH):
  * min_change_bytes = that growth / GCS_PROBE_CHANGE_DIVISOR. */
 #define GCS_PROBE_CHANGE_DIVISOR 16u
+/* The period once every series is "ok". */
+#define GCS_PROBE_SETTLED_MS 60000u
 
 void gcs_probe_config_default(struct gcs_probe_config *c);
+/* The budget from GCSTATS_PROBE_BUDGET, in thousandths of a percent of
+ * the application's CPU; a tenth of it, of one core, is always allowed. */
+void gcs_probe_config_budget(struct gcs_probe_config *c, uint32_t budget_mpct);
 
 struct gcs_probe {
     uint64_t random;             /* xorshift64 state, never 0 */
-    int64_t drawn_ms;            /* this wait, drawn in [every_ms / 2, every_ms] */
+    uint32_t draw_permille;      /* this wait's share of the period, in [500, 1000] */
+    bool settled;                /* every series of the isolate is "ok" */
     int64_t last_full_ms;        /* when the last full GC ended (or attach) */
-    uint64_t last_cycle_ns;      /* its pauses that GC callbacks saw */
     uint64_t used_after_full;    /* heap used right after it */
     int64_t last_look_ms;        /* the last request, or the last look that declined */
     bool outstanding;            /* asked, and no full GC since */
     bool gave_up;
     uint32_t misses;             /* in a row */
     uint64_t requests;           /* ever made */
+
+    /* The cost of full cycles, from the process' CPU clock. */
+    bool cycle_open;             /* a full cycle began and has not ended */
+    int64_t cycle_start_ms;
+    uint64_t cycle_start_cpu_ns;
+    bool have_end;               /* a cycle ended before: the application's rate is known */
+    int64_t end_ms;
+    uint64_t end_cpu_ns;
+    double app_cpu_per_ms;       /* ns of CPU per ms outside full cycles (1e6: one core) */
+    uint64_t last_cost_ns;       /* the last full cycle's CPU beyond the application's */
 };
 
 enum gcs_probe_action {
@@ -64,6 +99,9 @@ enum gcs_probe_action {
 /* seed: anything that differs between isolates and processes. */
 void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t seed);
 
+/* Whether every series the detector judges in this isolate is "ok". */
+void gcs_probe_set_settled(struct gcs_probe *p, bool settled);
+
 /* The wait before asking, after the last full GC or the last look. */
 int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c);
 
@@ -72,12 +110,18 @@ int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_conf
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,
                             int64_t now_ms);
 
-/* Decides with the heap's used bytes now. */
+/* Decides with the heap's used bytes now; on GCS_PROBE_REQUEST the cycle
+ * is taken to start now, at cpu_ns of process CPU time. */
 enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_probe_config *c,
-                                       int64_t now_ms, uint64_t used_now);
+                                       int64_t now_ms, uint64_t cpu_ns, uint64_t used_now);
 
-/* A full GC ended. Returns true if it answered a request. */
+/* A full cycle began (incremental marking started, or a mark-compact
+ * that no marking preceded); nothing if one is open already. */
+void gcs_probe_cycle_start(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns);
+
+/* A full GC ended, at cpu_ns of process CPU time. Returns true if it
+ * answered a request. */
 bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
-                       uint64_t cycle_ns, uint64_t used_after);
+                       uint64_t cpu_ns, uint64_t used_after);
 
 #endif

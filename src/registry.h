@@ -50,7 +50,6 @@ struct gcs_isolate {
     struct gcs_detector detectors[GCS_MEM_COUNT];
     uint64_t gc_started_ns[GCS_KIND_COUNT];
     bool incremental_cycle_open;
-    uint64_t incremental_ns_at_full;   /* incremental pauses up to the last mark-compact */
     struct gcs_probe probe;            /* when to ask V8 for a full GC */
     struct gcs_snapshot own;           /* the working copy */
 

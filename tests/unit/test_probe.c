@@ -30,12 +30,12 @@ static void asks_after_the_wait(void **state)
     gcs_probe_init(&p, &c, 1000, 7);
     assert_false(gcs_probe_full_gc(&p, &c, 1000, 3000000, 10 * MB));
     int64_t t = next_look(&p, &c, 1000);
-    assert_int_equal(gcs_probe_decide(&p, &c, t - 1, 20 * MB), GCS_PROBE_WAIT);
-    assert_int_equal(gcs_probe_decide(&p, &c, t, 10 * MB + 64 * 1024), GCS_PROBE_REQUEST);
+    assert_int_equal(gcs_probe_decide(&p, &c, t - 1, 0, 20 * MB), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 10 * MB + 64 * 1024), GCS_PROBE_REQUEST);
     assert_int_equal(p.requests, 1);
     /* the next turns of the loop */
     assert_false(gcs_probe_time_to_look(&p, &c, t + 1));
-    assert_int_equal(gcs_probe_decide(&p, &c, t + 1, 30 * MB), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, t + 1, 0, 30 * MB), GCS_PROBE_WAIT);
     /* V8 answers */
     assert_true(gcs_probe_full_gc(&p, &c, t + 400, 3000000, 11 * MB));
     assert_false(p.outstanding);
@@ -43,7 +43,7 @@ static void asks_after_the_wait(void **state)
     /* V8's own full GCs, more often than the shortest wait: never a request */
     for (int64_t u = 11000; u < 100000; u += 2400) {
         assert_false(gcs_probe_full_gc(&p, &c, u, 3000000, 12 * MB));
-        assert_int_equal(gcs_probe_decide(&p, &c, u + 2399, 40 * MB), GCS_PROBE_WAIT);
+        assert_int_equal(gcs_probe_decide(&p, &c, u + 2399, 0, 40 * MB), GCS_PROBE_WAIT);
     }
     assert_int_equal(p.requests, 1);
 }
@@ -98,46 +98,123 @@ static void not_when_nothing_was_allocated(void **state)
     gcs_probe_init(&p, &c, 0, 3);
     gcs_probe_full_gc(&p, &c, 0, 1000000, 10 * MB);
     int64_t t = next_look(&p, &c, 0);
-    assert_int_equal(gcs_probe_decide(&p, &c, t, 10 * MB + 64 * 1024 - 1), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 10 * MB + 64 * 1024 - 1), GCS_PROBE_WAIT);
     int64_t t2 = next_look(&p, &c, t);
-    assert_int_equal(gcs_probe_decide(&p, &c, t2 - 1, 20 * MB), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, t2 - 1, 0, 20 * MB), GCS_PROBE_WAIT);
     /* a heap below its post-GC size (scavenges freed young objects) */
-    assert_int_equal(gcs_probe_decide(&p, &c, t2, 9 * MB), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, t2, 0, 9 * MB), GCS_PROBE_WAIT);
     int64_t t3 = next_look(&p, &c, t2);
-    assert_int_equal(gcs_probe_decide(&p, &c, t3, 10 * MB + 64 * 1024), GCS_PROBE_REQUEST);
+    assert_int_equal(gcs_probe_decide(&p, &c, t3, 0, 10 * MB + 64 * 1024), GCS_PROBE_REQUEST);
     assert_int_equal(p.requests, 1);
     assert_int_equal(p.misses, 0);
 }
 
-/* The wait grows with the cost of a full cycle: at 10 per mille a 300 ms
- * cycle is asked for at most every 30 s; a cheap one by the draw. */
+/* One full cycle of `cpu_ms` of process CPU over `ms` of time, ending at
+ * `end`, in a process that used `app_cpu_ms` of CPU in the `gap` ms before
+ * the cycle began. */
+static void cycle(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t end, int64_t ms,
+                  uint64_t cpu_ms, int64_t gap, uint64_t app_cpu_ms, uint64_t *cpu)
+{
+    int64_t start = end - ms;
+    *cpu += app_cpu_ms * 1000000u;
+    gcs_probe_full_gc(p, c, start - gap, *cpu - app_cpu_ms * 1000000u, 500u * MB);   /* the previous cycle's end */
+    gcs_probe_cycle_start(p, start, *cpu);
+    *cpu += cpu_ms * 1000000u;
+    gcs_probe_full_gc(p, c, end, *cpu, 500u * MB);
+}
+
+/* The wait follows the whole cost of a cycle: its CPU beyond the
+ * application's own, spread at 1% of the application's CPU rate, or at
+ * 0.1% of a core where that is more. */
 static void the_wait_follows_the_cost(void **state)
 {
     (void)state;
     struct gcs_probe_config c = defaults();
     struct gcs_probe p;
     gcs_probe_init(&p, &c, 0, 5);
-    gcs_probe_full_gc(&p, &c, 0, 300u * 1000000u, 500u * MB);
-    assert_int_equal(gcs_probe_wait_ms(&p, &c), 30000);
-    assert_int_equal(gcs_probe_decide(&p, &c, 29999, 600u * MB), GCS_PROBE_WAIT);
-    assert_int_equal(gcs_probe_decide(&p, &c, 30000, 600u * MB), GCS_PROBE_REQUEST);
-    gcs_probe_full_gc(&p, &c, 30500, 20u * 1000000u, 500u * MB);
-    int64_t w = gcs_probe_wait_ms(&p, &c);   /* 2 s < the draw */
-    assert_true(w >= 2500 && w <= 5000);
-    gcs_probe_full_gc(&p, &c, 31000, 51u * 1000000u, 500u * MB);
-    assert_int_equal(gcs_probe_wait_ms(&p, &c), 5100);
-    c.budget_permille = 1;
-    assert_int_equal(gcs_probe_wait_ms(&p, &c), 51000);
-    c.budget_permille = 0;   /* no budget: the draw alone */
+    uint64_t cpu = 0;
+    /* A busy process (a third of a core: 10 s of CPU in 30 s) whose cycle
+     * took 1.5 s and 1 s of CPU: 1 s - 1.5 s * 1/3 = 0.5 s beyond the
+     * application; at 1% of a third of a core that is 150 s. */
+    cycle(&p, &c, 100000, 1500, 1000, 30000, 10000, &cpu);
+    assert_int_equal(p.last_cost_ns, 500u * 1000000u);
+    int64_t w = gcs_probe_wait_ms(&p, &c);
+    assert_true(w >= 149999 && w <= 150001);
+    assert_false(gcs_probe_time_to_look(&p, &c, 100000 + w - 1));
+    assert_true(gcs_probe_time_to_look(&p, &c, 100000 + w));
+    /* A nearly idle process (10 ms of CPU in 30 s) whose 20 ms cycle took
+     * 10 ms of CPU: 0.1% of a core (1 ms a second) is more than 1% of
+     * its own rate: 10 s. */
+    cycle(&p, &c, 200000, 20, 10, 30000, 10, &cpu);
+    w = gcs_probe_wait_ms(&p, &c);
+    assert_true(w >= 9990 && w <= 10001);
+    /* A cheap cycle: the draw decides. */
+    cycle(&p, &c, 300000, 5, 1, 30000, 10000, &cpu);
     w = gcs_probe_wait_ms(&p, &c);
     assert_true(w >= 2500 && w <= 5000);
-    /* absurd costs saturate, never wrap */
-    c.budget_permille = 1;
-    gcs_probe_full_gc(&p, &c, 32000, UINT64_MAX, 500u * MB);
+    /* A cycle that used less than the application would have: no cost. */
+    cycle(&p, &c, 400000, 3000, 500, 30000, 10000, &cpu);
+    assert_int_equal(p.last_cost_ns, 0);
+    /* No budget at all: the draw alone. */
+    cycle(&p, &c, 500000, 1500, 1000, 30000, 10000, &cpu);
+    c.budget_ppm = 0;
+    c.floor_ns_per_ms = 0;
+    w = gcs_probe_wait_ms(&p, &c);
+    assert_true(w >= 2500 && w <= 5000);
+    /* Absurd costs saturate, never wrap. */
+    c = defaults();
+    p.last_cost_ns = UINT64_MAX;
+    p.app_cpu_per_ms = 0;
     int64_t wait = gcs_probe_wait_ms(&p, &c);
-    assert_true((uint64_t)wait == UINT64_MAX / 1000u);
-    assert_false(gcs_probe_time_to_look(&p, &c, 32000 + wait - 1));
-    assert_true(gcs_probe_time_to_look(&p, &c, 32000 + wait));
+    assert_true(wait > 0 && (uint64_t)wait >= UINT64_MAX / 1000u / 2);
+}
+
+/* A cycle's cost is measured from the request when gcstats asked for it,
+ * and the application's rate from the time between cycles (a short time
+ * keeps the earlier estimate). */
+static void a_probed_cycle_is_measured_from_the_request(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c = defaults();
+    struct gcs_probe p;
+    gcs_probe_init(&p, &c, 0, 21);
+    /* previous cycle ended at 0 with 0 ns of CPU; 10 s of 1/10 of a core */
+    gcs_probe_full_gc(&p, &c, 0, 0, 10 * MB);
+    int64_t t = next_look(&p, &c, 0);
+    uint64_t cpu = (uint64_t)t * 100000u;   /* 0.1 core */
+    assert_int_equal(gcs_probe_decide(&p, &c, t, cpu, 12 * MB), GCS_PROBE_REQUEST);
+    /* V8 starts marking later: the cycle stays measured from the request */
+    gcs_probe_cycle_start(&p, t + 100, cpu + 10000000u);
+    assert_true(gcs_probe_full_gc(&p, &c, t + 1000, cpu + 300000000u, 11 * MB));
+    /* 300 ms of CPU in 1 s, of which 100 ms the application's */
+    assert_int_equal(p.last_cost_ns, 200000000u);
+    /* a second cycle right after: too short a gap to re-estimate the rate */
+    gcs_probe_cycle_start(&p, t + 1050, cpu + 300000000u);
+    gcs_probe_full_gc(&p, &c, t + 1100, cpu + 320000000u, 11 * MB);
+    assert_int_equal(p.last_cost_ns, 20000000u - 5000000u);
+}
+
+/* While the detector needs samples the period is GCSTATS_PROBE; once every
+ * series is "ok", a minute; and back as soon as one is not. */
+static void settled_waits_longer(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c = defaults();
+    struct gcs_probe p;
+    gcs_probe_init(&p, &c, 0, 23);
+    for (int i = 0; i < 200; i++) {
+        gcs_probe_full_gc(&p, &c, 1000 * i, 0, MB);
+        gcs_probe_set_settled(&p, true);
+        int64_t w = gcs_probe_wait_ms(&p, &c);
+        assert_true(w >= 30000 && w <= 60000);
+        gcs_probe_set_settled(&p, false);
+        w = gcs_probe_wait_ms(&p, &c);
+        assert_true(w >= 2500 && w <= 5000);
+    }
+    /* A GCSTATS_PROBE longer than the settled period is never shortened. */
+    c.every_ms = 120000;
+    gcs_probe_set_settled(&p, true);
+    assert_true(gcs_probe_wait_ms(&p, &c) >= 60000);
 }
 
 /* V8 may not answer: after three unanswered requests in a row gcstats
@@ -149,23 +226,23 @@ static void gives_up_after_misses(void **state)
     struct gcs_probe p;
     gcs_probe_init(&p, &c, 0, 9);
     int64_t t = next_look(&p, &c, 0);
-    assert_int_equal(gcs_probe_decide(&p, &c, t, 1 * MB), GCS_PROBE_REQUEST);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 1 * MB), GCS_PROBE_REQUEST);
     /* a re-request does not need the heap to have moved */
     t = next_look(&p, &c, t);
-    assert_int_equal(gcs_probe_decide(&p, &c, t, 0), GCS_PROBE_REQUEST);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 0), GCS_PROBE_REQUEST);
     assert_int_equal(p.misses, 1);
     t = next_look(&p, &c, t);
-    assert_int_equal(gcs_probe_decide(&p, &c, t, 0), GCS_PROBE_REQUEST);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 0), GCS_PROBE_REQUEST);
     assert_int_equal(p.misses, 2);
     t = next_look(&p, &c, t);
-    assert_int_equal(gcs_probe_decide(&p, &c, t, 0), GCS_PROBE_GIVE_UP);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 0), GCS_PROBE_GIVE_UP);
     assert_int_equal(p.requests, 3);
     assert_true(p.gave_up);
     for (int64_t u = t + 1; u < 1000000; u += 777)
-        assert_int_equal(gcs_probe_decide(&p, &c, u, 100 * MB), GCS_PROBE_WAIT);
+        assert_int_equal(gcs_probe_decide(&p, &c, u, 0, 100 * MB), GCS_PROBE_WAIT);
     /* a GC afterwards does not restart it */
     assert_false(gcs_probe_full_gc(&p, &c, 1000000, 1000000, MB));
-    assert_int_equal(gcs_probe_decide(&p, &c, 2000000, 100 * MB), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, 2000000, 0, 100 * MB), GCS_PROBE_WAIT);
 }
 
 /* An answer clears the misses: only misses in a row count. */
@@ -179,7 +256,7 @@ static void misses_in_a_row_only(void **state)
     for (int round = 0; round < 50; round++) {
         for (int ask = 0; ask < 3; ask++) {   /* the request, then misses 1 and 2 */
             t += 5000;
-            assert_int_equal(gcs_probe_decide(&p, &c, t, 2 * MB), GCS_PROBE_REQUEST);
+            assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 2 * MB), GCS_PROBE_REQUEST);
         }
         t += 100;
         assert_true(gcs_probe_full_gc(&p, &c, t, 1000000, MB));
@@ -198,13 +275,13 @@ static void off_and_odd_clocks(void **state)
     /* a clock that went back, or stood still */
     assert_false(gcs_probe_time_to_look(&p, &c, 0));
     assert_false(gcs_probe_time_to_look(&p, &c, 100000));
-    assert_int_equal(gcs_probe_decide(&p, &c, -5000, 100 * MB), GCS_PROBE_WAIT);
-    assert_int_equal(gcs_probe_decide(&p, &c, 105000, 100 * MB), GCS_PROBE_REQUEST);
+    assert_int_equal(gcs_probe_decide(&p, &c, -5000, 0, 100 * MB), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, 105000, 0, 100 * MB), GCS_PROBE_REQUEST);
     /* GCSTATS_PROBE=0 */
     c.every_ms = 0;
     gcs_probe_init(&p, &c, 0, 17);
     for (int64_t t = 0; t < 10000000; t += 999)
-        assert_int_equal(gcs_probe_decide(&p, &c, t, (uint64_t)t * 1024u), GCS_PROBE_WAIT);
+        assert_int_equal(gcs_probe_decide(&p, &c, t, 0, (uint64_t)t * 1024u), GCS_PROBE_WAIT);
     assert_int_equal(p.requests, 0);
 }
 
@@ -215,6 +292,8 @@ int main(void)
         cmocka_unit_test(waits_are_drawn_between_half_and_whole),
         cmocka_unit_test(not_when_nothing_was_allocated),
         cmocka_unit_test(the_wait_follows_the_cost),
+        cmocka_unit_test(a_probed_cycle_is_measured_from_the_request),
+        cmocka_unit_test(settled_waits_longer),
         cmocka_unit_test(gives_up_after_misses),
         cmocka_unit_test(misses_in_a_row_only),
         cmocka_unit_test(off_and_odd_clocks),
