@@ -306,7 +306,8 @@ static void *writer_main(void *arg)
 
 bool gcs_output_start(const struct gcs_writer_jobs *writer_jobs)
 {
-    gcs_queue_init(&queue);
+    /* The static queue is ready as it is (queue.h): initialising it would
+     * make all of it resident at start-up. */
     jobs = *writer_jobs;
 
     sigset_t all, old;
