@@ -182,12 +182,46 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
     return false;
 }
 
+/* Reservations this large are few (V8's cage, its code range) and are
+ * unwound even before an isolate is attached, and so are mappings placed
+ * over one gcstats counts (V8 copying its builtins into the code range,
+ * pages placed in a cage): their deeper frames tell them apart from the
+ * heap's own pages in the sites lines (CodeRange frames make them code
+ * space). */
+#define UNWIND_AT_LEAST ((size_t)32 << 20)
+
+/* Until an isolate is attached, a site is the interposer's caller alone,
+ * found without libunwind: nearly all of a short process's mappings are
+ * made then (`node -e 0` makes 20 to 50), on the main thread while node
+ * starts. Those sites are classified by the object holding the caller
+ * and named by the writer like any other; whatever lies in the code
+ * range becomes v8_code when the isolate is attached
+ * (gcs_memmap_add_code_range). */
+static bool over_a_counted_mapping(uintptr_t addr)
+{
+    struct gcs_map_node n;
+    lock_book();
+    bool found = gcs_mappings_find(&book, addr, &n);
+    unlock_book();
+    return found;
+}
+
+static int site_frames(uintptr_t *frames, const void *caller, uintptr_t addr, size_t len)
+{
+    if (len >= UNWIND_AT_LEAST || gcs_registry_ever_attached() || over_a_counted_mapping(addr))
+        return unwind_site(frames, caller);
+    if (caller == NULL)
+        return 0;
+    frames[0] = (uintptr_t)caller;
+    return 1;
+}
+
 void gcs_memmap_on_map(uintptr_t addr, size_t len, int prot, const void *caller)
 {
     if (!gcs_memmap_enabled() || len == 0)
         return;
     uintptr_t frames[GCS_SITE_FRAMES];
-    int n = unwind_site(frames, caller);
+    int n = site_frames(frames, caller, addr, len);
     lock_book();
     unsigned site = site_for(frames, n);
     unsigned owner = in_code_range(addr, page_len(len)) ? GCS_OWNER_V8_CODE

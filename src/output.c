@@ -28,6 +28,8 @@ static _Atomic uint64_t dropped;
 static _Atomic uint32_t wake_seq;        /* futex word: bumped at every submit */
 static _Atomic uint64_t submitted;       /* records accepted into the queue */
 static _Atomic uint64_t completed;       /* records taken off it and written (or dropped) */
+static _Atomic bool finishing;           /* the exit waits for `completed`: wake it */
+static _Atomic uint32_t completed_seq;   /* futex word: bumped after a record completes while finishing */
 static _Atomic bool thread_running;
 
 /* How often, at most, the writer looks whether GCSTATS_FILE was rotated. */
@@ -282,6 +284,10 @@ static void *writer_main(void *arg)
         while (gcs_queue_pop(&queue, &rec)) {
             emit_now(&rec);
             atomic_fetch_add(&completed, 1);
+            if (atomic_load(&finishing)) {
+                atomic_fetch_add(&completed_seq, 1);
+                syscall(SYS_futex, &completed_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+            }
         }
         int64_t now = gcs_monotonic_ms();
         if (now >= next_tick) {
@@ -306,7 +312,8 @@ static void *writer_main(void *arg)
 
 bool gcs_output_start(const struct gcs_writer_jobs *writer_jobs)
 {
-    gcs_queue_init(&queue);
+    /* The static queue is ready as it is (queue.h): initialising it would
+     * make all of it resident at start-up. */
     jobs = *writer_jobs;
 
     sigset_t all, old;
@@ -359,10 +366,21 @@ void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
         sleep_ms(1);
     }
     uint64_t ticket = last != NULL ? atomic_fetch_add(&submitted, 1) + 1 : atomic_load(&submitted);
+    atomic_store(&finishing, true);
     atomic_fetch_add(&wake_seq, 1);
     syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-    while (atomic_load(&completed) < ticket && gcs_monotonic_ms() < deadline)
-        sleep_ms(1);
+    /* Woken as the writer completes records, not polled: a sleep of a
+     * millisecond per look was most of what a short process's exit
+     * waited. */
+    for (;;) {
+        uint32_t seen = atomic_load(&completed_seq);
+        if (atomic_load(&completed) >= ticket)
+            return;
+        int64_t left = deadline - gcs_monotonic_ms();
+        if (left <= 0)
+            return;
+        futex_wait(&completed_seq, seen, left);
+    }
 }
 
 void gcs_output_stderr_now(const struct gcs_record *r, const struct gcs_process_info *process_info)

@@ -1,25 +1,39 @@
 #include "queue.h"
 
+#include <string.h>
+
+/* Vyukov's algorithm starts with cell i's sequence at i. Each cell stores
+ * its sequence minus its index instead, so that all-zero memory is that
+ * start: a static queue needs no initialisation, and its ~370 KB are not
+ * touched (made resident) before records use them. */
+static uint64_t load_seq(struct gcs_queue *q, uint64_t idx)
+{
+    return atomic_load_explicit(&q->cells[idx].seq, memory_order_acquire) + idx;
+}
+
+static void store_seq(struct gcs_queue *q, uint64_t idx, uint64_t seq)
+{
+    atomic_store_explicit(&q->cells[idx].seq, seq - idx, memory_order_release);
+}
+
 void gcs_queue_init(struct gcs_queue *q)
 {
-    for (uint64_t i = 0; i < GCS_QUEUE_CAPACITY; i++)
-        atomic_store_explicit(&q->cells[i].seq, i, memory_order_relaxed);
-    atomic_store_explicit(&q->enqueue_pos, 0, memory_order_relaxed);
-    atomic_store_explicit(&q->dequeue_pos, 0, memory_order_release);
+    memset(q, 0, sizeof *q);
+    atomic_thread_fence(memory_order_release);
 }
 
 bool gcs_queue_push(struct gcs_queue *q, const struct gcs_record *rec)
 {
     uint64_t pos = atomic_load_explicit(&q->enqueue_pos, memory_order_relaxed);
     for (;;) {
-        struct gcs_queue_cell *cell = &q->cells[pos & (GCS_QUEUE_CAPACITY - 1)];
-        uint64_t seq = atomic_load_explicit(&cell->seq, memory_order_acquire);
+        uint64_t idx = pos & (GCS_QUEUE_CAPACITY - 1);
+        uint64_t seq = load_seq(q, idx);
         int64_t diff = (int64_t)(seq - pos);
         if (diff == 0) {
             if (atomic_compare_exchange_weak_explicit(&q->enqueue_pos, &pos, pos + 1,
                                                       memory_order_relaxed, memory_order_relaxed)) {
-                cell->rec = *rec;
-                atomic_store_explicit(&cell->seq, pos + 1, memory_order_release);
+                q->cells[idx].rec = *rec;
+                store_seq(q, idx, pos + 1);
                 return true;
             }
         } else if (diff < 0) {
@@ -34,14 +48,14 @@ bool gcs_queue_pop(struct gcs_queue *q, struct gcs_record *out)
 {
     uint64_t pos = atomic_load_explicit(&q->dequeue_pos, memory_order_relaxed);
     for (;;) {
-        struct gcs_queue_cell *cell = &q->cells[pos & (GCS_QUEUE_CAPACITY - 1)];
-        uint64_t seq = atomic_load_explicit(&cell->seq, memory_order_acquire);
+        uint64_t idx = pos & (GCS_QUEUE_CAPACITY - 1);
+        uint64_t seq = load_seq(q, idx);
         int64_t diff = (int64_t)(seq - (pos + 1));
         if (diff == 0) {
             if (atomic_compare_exchange_weak_explicit(&q->dequeue_pos, &pos, pos + 1,
                                                       memory_order_relaxed, memory_order_relaxed)) {
-                *out = cell->rec;
-                atomic_store_explicit(&cell->seq, pos + GCS_QUEUE_CAPACITY, memory_order_release);
+                *out = q->cells[idx].rec;
+                store_seq(q, idx, pos + GCS_QUEUE_CAPACITY);
                 return true;
             }
         } else if (diff < 0) {
@@ -55,6 +69,5 @@ bool gcs_queue_pop(struct gcs_queue *q, struct gcs_record *out)
 bool gcs_queue_empty(struct gcs_queue *q)
 {
     uint64_t pos = atomic_load_explicit(&q->dequeue_pos, memory_order_relaxed);
-    struct gcs_queue_cell *cell = &q->cells[pos & (GCS_QUEUE_CAPACITY - 1)];
-    return atomic_load_explicit(&cell->seq, memory_order_acquire) != pos + 1;
+    return load_seq(q, pos & (GCS_QUEUE_CAPACITY - 1)) != pos + 1;
 }

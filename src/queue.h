@@ -15,7 +15,7 @@
 #define GCS_QUEUE_CAPACITY 256u   /* a power of two */
 
 struct gcs_queue_cell {
-    _Atomic uint64_t seq;
+    _Atomic uint64_t seq;   /* the algorithm's sequence minus the cell's index */
     struct gcs_record rec;
 };
 
@@ -25,6 +25,8 @@ struct gcs_queue {
     _Alignas(64) _Atomic uint64_t dequeue_pos;
 };
 
+/* A zeroed queue (a static one) is empty and ready without this; init
+ * empties a queue that was used, or one in memory that was not zeroed. */
 void gcs_queue_init(struct gcs_queue *q);
 bool gcs_queue_push(struct gcs_queue *q, const struct gcs_record *rec);
 bool gcs_queue_pop(struct gcs_queue *q, struct gcs_record *out);

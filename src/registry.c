@@ -6,6 +6,12 @@
 #include "clock.h"
 
 static struct gcs_isolate slots[GCS_MAX_ISOLATES];
+/* The isolate of each claimed slot (NULL while the slot is free), apart
+ * from the slots: a slot is several KB, so a lookup that read each slot's
+ * own fields would touch, and make resident, one page per slot. Set last
+ * when a slot is claimed and cleared first when it is released, so a slot
+ * found here was claimed for that isolate; its state is the slot's. */
+static _Atomic(void *) claimed[GCS_MAX_ISOLATES];
 static _Atomic int claim_lock;
 static _Atomic uint64_t generation;
 static _Atomic bool ever_attached;
@@ -17,12 +23,11 @@ static _Atomic bool ever_attached;
 
 struct gcs_isolate *gcs_registry_lookup(void *isolate)
 {
-    for (int i = 0; i < GCS_MAX_ISOLATES; i++) {
-        struct gcs_isolate *s = &slots[i];
-        if (atomic_load_explicit(&s->isolate, memory_order_acquire) == isolate &&
-            atomic_load_explicit(&s->state, memory_order_acquire) != GCS_SLOT_FREE)
-            return s;
-    }
+    if (isolate == NULL)
+        return NULL;
+    for (int i = 0; i < GCS_MAX_ISOLATES; i++)
+        if (atomic_load_explicit(&claimed[i], memory_order_acquire) == isolate)
+            return &slots[i];
     return NULL;
 }
 
@@ -34,9 +39,10 @@ struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms, bool *full
     struct gcs_isolate *s = gcs_registry_lookup(isolate);
     if (s == NULL) {
         struct gcs_isolate *stale = NULL;
+        /* Stops at the first free slot: the slots after it stay untouched. */
         for (int i = 0; i < GCS_MAX_ISOLATES && s == NULL; i++) {
             int st = atomic_load(&slots[i].state);
-            if (st == GCS_SLOT_FREE)
+            if (st == GCS_SLOT_FREE && atomic_load(&claimed[i]) == NULL)
                 s = &slots[i];
             else if (st == GCS_SLOT_PENDING && stale == NULL &&
                      now_ms - atomic_load(&slots[i].last_request_ms) > STALE_PENDING_MS)
@@ -50,6 +56,7 @@ struct gcs_isolate *gcs_registry_claim(void *isolate, int64_t now_ms, bool *full
             atomic_store(&s->number, 0);
             atomic_store(&s->isolate, isolate);
             atomic_store(&s->state, GCS_SLOT_PENDING);
+            atomic_store_explicit(&claimed[s - slots], isolate, memory_order_release);
         }
     }
     atomic_store(&claim_lock, 0);
@@ -73,6 +80,7 @@ void gcs_registry_finish_attach(struct gcs_isolate *s, uint32_t number)
 
 void gcs_registry_release(struct gcs_isolate *s)
 {
+    atomic_store(&claimed[s - slots], NULL);
     atomic_store(&s->state, GCS_SLOT_FREE);
     atomic_store(&s->isolate, NULL);
     atomic_fetch_add(&generation, 1);
@@ -132,14 +140,16 @@ bool gcs_snapshot_read(struct gcs_isolate *s, struct gcs_snapshot *out)
 void gcs_registry_each_attached(void (*fn)(struct gcs_isolate *s, void *ctx), void *ctx)
 {
     for (int i = 0; i < GCS_MAX_ISOLATES; i++)
-        if (atomic_load_explicit(&slots[i].state, memory_order_acquire) == GCS_SLOT_ATTACHED)
+        if (atomic_load_explicit(&claimed[i], memory_order_acquire) != NULL &&
+            atomic_load_explicit(&slots[i].state, memory_order_acquire) == GCS_SLOT_ATTACHED)
             fn(&slots[i], ctx);
 }
 
 struct gcs_isolate *gcs_registry_find_number(uint32_t number)
 {
     for (int i = 0; i < GCS_MAX_ISOLATES; i++)
-        if (atomic_load_explicit(&slots[i].state, memory_order_acquire) == GCS_SLOT_ATTACHED &&
+        if (atomic_load_explicit(&claimed[i], memory_order_acquire) != NULL &&
+            atomic_load_explicit(&slots[i].state, memory_order_acquire) == GCS_SLOT_ATTACHED &&
             atomic_load(&slots[i].number) == number)
             return &slots[i];
     return NULL;
@@ -147,7 +157,13 @@ struct gcs_isolate *gcs_registry_find_number(uint32_t number)
 
 void gcs_registry_reset(void)
 {
+    /* Only the claimed slots: the others were never written, or were
+     * released (a release cut short by the fork leaves its slot unclaimed
+     * but not free: one slot fewer in a child that runs no JavaScript). */
     for (int i = 0; i < GCS_MAX_ISOLATES; i++) {
+        if (atomic_load(&claimed[i]) == NULL)
+            continue;
+        atomic_store(&claimed[i], NULL);
         atomic_store(&slots[i].state, GCS_SLOT_FREE);
         atomic_store(&slots[i].isolate, NULL);
     }

@@ -29,7 +29,8 @@ static struct {
     int nframes;
 } site_names[GCS_SITES];
 static uint32_t sites_named;   /* sites below this have names */
-static int64_t last_refine_ms;
+/* When new sites may be named next; 0 before the first wake-up. */
+static int64_t next_refine_ms;
 
 /* The first frame users see: the caller, or the whole stack when every
  * frame was the system's or the allocator's. */
@@ -73,7 +74,7 @@ static void name_new_sites(uint32_t count)
     }
 }
 
-void gcs_site_names_refine(void)
+static void refine(bool now_or_never)
 {
     if (!gcs_memmap_enabled())
         return;
@@ -83,10 +84,21 @@ void gcs_site_names_refine(void)
     if (sites_named == 0)
         sites_named = 1;
     int64_t now = gcs_monotonic_ms();
-    if (sites_named >= count || now - last_refine_ms < REFINE_INTERVAL_MS)
+    /* Not at the first wake-up (the start line): naming reads node's
+     * symbol table, milliseconds of work that would compete with node's
+     * own start-up, and a process that ends within the interval never
+     * pays for it. */
+    if (next_refine_ms == 0)
+        next_refine_ms = now + REFINE_INTERVAL_MS;
+    if (sites_named >= count || (!now_or_never && now < next_refine_ms))
         return;
-    last_refine_ms = now;
+    next_refine_ms = now + REFINE_INTERVAL_MS;
     name_new_sites(count);
+}
+
+void gcs_site_names_refine(void)
+{
+    refine(false);
 }
 
 /* Sites whose shown frames are the same (they differ deeper down) are
@@ -136,8 +148,7 @@ size_t gcs_site_names_top(struct gcs_site_report *out, size_t max)
 {
     if (!gcs_memmap_enabled() || max == 0)
         return 0;
-    last_refine_ms = 0;
-    gcs_site_names_refine();   /* every site gets its names before it is shown */
+    refine(true);   /* every site gets its names before it is shown */
     static struct gcs_usage usage[GCS_SITES];
     static uint64_t resident_of[GCS_SITES];
     static struct gcs_site copy[GCS_SITES];

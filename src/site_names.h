@@ -6,7 +6,8 @@
 
 #include "model.h"
 
-/* Names for new sites (at most once a second), and better owners for
+/* Names for new sites (at most once a second, the first time a second
+ * after the first call), and better owners for
  * sites of node's own binary that turn out to be libuv's or V8's code
  * space. Writer thread only. */
 void gcs_site_names_refine(void);

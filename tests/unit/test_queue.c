@@ -35,6 +35,44 @@ static void fifo_and_full(void **state)
     }
 }
 
+/* A static queue is used without gcs_queue_init (the library's is): all
+ * zeroes must be an empty queue that fills to capacity and wraps. */
+static struct gcs_queue never_initialised;
+
+static void zeroed_queue_is_ready(void **state)
+{
+    (void)state;
+    struct gcs_queue *z = &never_initialised;
+    assert_true(gcs_queue_empty(z));
+    struct gcs_record r;
+    memset(&r, 0, sizeof r);
+    assert_false(gcs_queue_pop(z, &r));
+    for (uint32_t i = 0; i < GCS_QUEUE_CAPACITY; i++) {
+        r.isolate = i;
+        assert_true(gcs_queue_push(z, &r));
+    }
+    assert_false(gcs_queue_push(z, &r));
+    for (uint32_t i = 0; i < GCS_QUEUE_CAPACITY / 2; i++) {
+        assert_true(gcs_queue_pop(z, &r));
+        assert_int_equal(r.isolate, i);
+    }
+    for (uint32_t i = 0; i < GCS_QUEUE_CAPACITY / 2; i++) {
+        r.isolate = GCS_QUEUE_CAPACITY + i;
+        assert_true(gcs_queue_push(z, &r));
+    }
+    assert_false(gcs_queue_push(z, &r));
+    for (uint32_t i = GCS_QUEUE_CAPACITY / 2; i < GCS_QUEUE_CAPACITY + GCS_QUEUE_CAPACITY / 2; i++) {
+        assert_true(gcs_queue_pop(z, &r));
+        assert_int_equal(r.isolate, i);
+    }
+    assert_true(gcs_queue_empty(z));
+    /* init empties a used queue */
+    assert_true(gcs_queue_push(z, &r));
+    gcs_queue_init(z);
+    assert_true(gcs_queue_empty(z));
+    assert_false(gcs_queue_pop(z, &r));
+}
+
 #define PRODUCERS 4
 #define PER_PRODUCER 100000
 
@@ -87,6 +125,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fifo_and_full),
+        cmocka_unit_test(zeroed_queue_is_ready),
         cmocka_unit_test(many_producers_one_consumer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
