@@ -8,9 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "objects.h"
@@ -26,20 +24,6 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 }
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
-
-/* The object's file is mapped with the system calls themselves: mmap and
- * munmap by name would be gcstats' own interposers, and what the writer
- * reads is not the application's memory to count. */
-static const unsigned char *map_file(int fd, size_t size)
-{
-    long p = syscall(SYS_mmap, NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    return p == -1 ? NULL : (const unsigned char *)p;
-}
-
-static void unmap_file(const unsigned char *p, size_t size)
-{
-    syscall(SYS_munmap, p, size);
-}
 
 /* "ns::Class::f(int, char)" -> "ns::Class::f": the arguments make lines
  * long and say little. */
@@ -86,6 +70,29 @@ static int by_addr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Reads exactly len bytes at off; false on a short read. */
+static bool read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        done += (size_t)r;
+    }
+    return true;
+}
+
+/* Symbols read per pread: the symbol table is streamed through a small
+ * buffer, and only the names of matching symbols are read, so that
+ * naming a site never holds a large table (node's is several MB) in
+ * memory: what the writer reads would otherwise show in the process' RSS
+ * and its peak. */
+#define SYMS_PER_READ 512
+#define NAME_MAX_READ 512
+
 /* Scans one object's symbol table for the queries in p[0..n), sorted by address. */
 static void scan_object(const char *path, struct pending *p, size_t n, demangle_fn demangle)
 {
@@ -93,74 +100,78 @@ static void scan_object(const char *path, struct pending *p, size_t n, demangle_
     if (fd < 0)
         return;
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(ElfW(Ehdr))) {
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) *sh = NULL;
+    if (fstat(fd, &st) != 0 || !read_at(fd, &eh, sizeof eh, 0) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 ||
+        (sh = calloc(eh.e_shnum, sizeof *sh)) == NULL ||
+        !read_at(fd, sh, (size_t)eh.e_shnum * sizeof *sh, eh.e_shoff)) {
+        free(sh);
         close(fd);
         return;
     }
-    size_t size = (size_t)st.st_size;
-    const unsigned char *file = map_file(fd, size);
-    close(fd);
-    if (file == NULL)
-        return;
-    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)file;
-    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff > size ||
-        (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum) {
-        unmap_file(file, size);
-        return;
-    }
-    const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(file + eh->e_shoff);
+    uint64_t size = (uint64_t)st.st_size;
     const ElfW(Shdr) *symtab = NULL;
-    for (int i = 0; i < eh->e_shnum; i++)
+    for (int i = 0; i < eh.e_shnum; i++)
         if (sh[i].sh_type == SHT_SYMTAB)
             symtab = &sh[i];
     if (symtab == NULL)
-        for (int i = 0; i < eh->e_shnum; i++)
+        for (int i = 0; i < eh.e_shnum; i++)
             if (sh[i].sh_type == SHT_DYNSYM)
                 symtab = &sh[i];
-    if (symtab == NULL || symtab->sh_link >= eh->e_shnum || symtab->sh_offset > size ||
-        symtab->sh_size > size - symtab->sh_offset) {
-        unmap_file(file, size);
+    const ElfW(Shdr) *strtab = symtab != NULL && symtab->sh_link < eh.e_shnum ? &sh[symtab->sh_link] : NULL;
+    if (symtab == NULL || strtab == NULL || symtab->sh_offset > size || symtab->sh_size > size - symtab->sh_offset ||
+        strtab->sh_offset > size || strtab->sh_size > size - strtab->sh_offset) {
+        free(sh);
+        close(fd);
         return;
     }
-    const ElfW(Shdr) *strtab = &sh[symtab->sh_link];
-    if (strtab->sh_offset > size || strtab->sh_size > size - strtab->sh_offset) {
-        unmap_file(file, size);
-        return;
-    }
-    const char *strings = (const char *)file + strtab->sh_offset;
-    const ElfW(Sym) *syms = (const ElfW(Sym) *)(file + symtab->sh_offset);
+    static ElfW(Sym) syms[SYMS_PER_READ];   /* writer thread only */
+    static char name[NAME_MAX_READ];
     size_t nsyms = symtab->sh_size / sizeof(ElfW(Sym));
     uintptr_t bias = p[0].bias;
-    for (size_t s = 0; s < nsyms; s++) {
-        const ElfW(Sym) *sym = &syms[s];
-        int type = ELF64_ST_TYPE(sym->st_info);
-        if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym->st_size == 0 ||
-            sym->st_shndx == SHN_UNDEF || sym->st_name >= strtab->sh_size)
-            continue;
-        uintptr_t lo = bias + sym->st_value, hi = lo + sym->st_size;
-        /* First query at or above lo. */
-        size_t a = 0, b = n;
-        while (a < b) {
-            size_t mid = (a + b) / 2;
-            if (p[mid].q->addr < lo)
-                a = mid + 1;
-            else
-                b = mid;
-        }
-        for (; a < n && p[a].q->addr < hi; a++) {
-            struct gcs_symbol_query *q = p[a].q;
-            /* Prefer a global name over a local alias of the same code. */
-            if (q->raw[0] != '\0' && ELF64_ST_BIND(sym->st_info) == STB_LOCAL)
+    for (size_t first = 0; first < nsyms; first += SYMS_PER_READ) {
+        size_t count = nsyms - first < SYMS_PER_READ ? nsyms - first : SYMS_PER_READ;
+        if (!read_at(fd, syms, count * sizeof syms[0], symtab->sh_offset + first * sizeof syms[0]))
+            break;
+        for (size_t k = 0; k < count; k++) {
+            const ElfW(Sym) *sym = &syms[k];
+            int type = ELF64_ST_TYPE(sym->st_info);
+            if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym->st_size == 0 ||
+                sym->st_shndx == SHN_UNDEF || sym->st_name >= strtab->sh_size)
                 continue;
-            const char *name = strings + sym->st_name;
-            if (memchr(name, '\0', strtab->sh_size - sym->st_name) == NULL)
-                continue;
-            set_function(q, name, demangle);
-            q->offset = q->addr - lo;
+            uintptr_t lo = bias + sym->st_value, hi = lo + sym->st_size;
+            /* First query at or above lo. */
+            size_t a = 0, b = n;
+            while (a < b) {
+                size_t mid = (a + b) / 2;
+                if (p[mid].q->addr < lo)
+                    a = mid + 1;
+                else
+                    b = mid;
+            }
+            bool have_name = false;
+            for (; a < n && p[a].q->addr < hi; a++) {
+                struct gcs_symbol_query *q = p[a].q;
+                /* Prefer a global name over a local alias of the same code. */
+                if (q->raw[0] != '\0' && ELF64_ST_BIND(sym->st_info) == STB_LOCAL)
+                    continue;
+                if (!have_name) {
+                    uint64_t left = strtab->sh_size - sym->st_name;
+                    size_t len = left < sizeof name ? (size_t)left : sizeof name;
+                    if (!read_at(fd, name, len, strtab->sh_offset + sym->st_name) ||
+                        memchr(name, '\0', len) == NULL)
+                        break;   /* no name, or one longer than any worth showing */
+                    have_name = true;
+                }
+                set_function(q, name, demangle);
+                q->offset = q->addr - lo;
+            }
         }
     }
-    unmap_file(file, size);
+    free(sh);
+    close(fd);
 }
 
 void gcs_symbolize(struct gcs_symbol_query *q, size_t n)
