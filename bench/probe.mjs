@@ -6,7 +6,10 @@
 // time. Workloads:
 //   large_heap  bench/probe/server.js: ~600 MB live (--live-mb) and a fixed
 //               number of small requests, 4,000 a second (--rate) for the
-//               duration, over HTTP on 127.0.0.1 (--requests loop: a timer);
+//               duration, over HTTP on 127.0.0.1 (--requests loop: a timer),
+//               measured after --warmup seconds of serving (default 40: the
+//               heap's building ends with long full GCs, after which the
+//               probe's first wait is long, ~30 s at 600 MB);
 //   huge_heap   the same with ~2 GB live (--huge-mb), node started with a
 //               --max-old-space-size large enough;
 //   and every detection workload of bench/detect/workloads (DURATION).
@@ -24,10 +27,11 @@
 // minute (of them probed), main-thread GC pauses, scavenges, peak RSS.
 //
 //   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off]
-//                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop]
+//                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S]
 //                        [--lib PATH] [--node PATH] [--md FILE]
 // Defaults: 5 pairs, 45 s, every workload, modes none,default, 600 MB and
-// 2048 MB live, 4000 requests a second over HTTP. Raw lines, each run's
+// 2048 MB live, 4000 requests a second over HTTP after 40 s of the same
+// (the servers' runs last ~85 s at 600 MB, ~110 s at 2 GB). Raw lines, each run's
 // numbers (runs.json) and the table (probe.md, or --md) go to
 // $TMPDIR/gcstats-probe-*/.
 import { spawn } from 'node:child_process';
@@ -46,6 +50,7 @@ const liveMb = Number(arg('live-mb', 600));
 const hugeMb = Number(arg('huge-mb', 2048));
 const rate = Number(arg('rate', 4000));
 const requests = arg('requests', 'http');
+const warmup = Number(arg('warmup', 40));
 const modes = arg('modes', 'none,default').split(',');
 const out = mkdtempSync(join(tmpdir(), 'gcstats-probe-'));
 const mdFile = arg('md', join(out, 'probe.md'));
@@ -57,9 +62,9 @@ if (!modes.includes('none') || !modes.includes('default')) throw new Error('--mo
 if (!existsSync(lib)) throw new Error(`${lib} is missing: build first (meson compile -C build)`);
 
 const server = (name, mb, nodeFlags) => ({
-  name, label: `${name} (${mb} MB live, ${rate} req/s ${requests})`, nodeFlags,
+  name, label: `${name} (${mb} MB live, ${rate} req/s ${requests}, after ${warmup} s)`, nodeFlags,
   script: join(here, 'probe', 'server.js'),
-  env: { BENCH_PHASE: 'manual', LIVE_MB: String(mb), RATE: String(rate), REQUESTS: requests, DURATION: String(duration) },
+  env: { BENCH_PHASE: 'manual', LIVE_MB: String(mb), RATE: String(rate), REQUESTS: requests, DURATION: String(duration), WARMUP: String(warmup) },
 });
 const WORKLOADS = [
   server('large_heap', liveMb, []),
@@ -98,7 +103,7 @@ function once(w, mode, i) {
         scavenges: (gcs.Scavenge || 0) + (gcs.MinorMarkSweep || 0) + (gcs.MinorMarkCompact || 0),
         pauseMs: b.gcMs ? Object.values(b.gcMs).reduce((a, x) => a + x, 0) : null,
         rssPeakMb: b.maxRssKb / 1024,
-        lagS: b.lagS ?? null, buildS: b.buildS ?? null,
+        lagS: b.lagS ?? null, buildS: b.buildS ?? null, served: b.served ?? null,
       };
       if (mode !== 'none') {
         const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
@@ -122,7 +127,7 @@ const median = (xs) => { const s = xs.filter((x) => x != null).sort((a, b) => a 
 const f = (x, d = 1) => (x == null ? '-' : x.toFixed(d));
 const perMin = (r, k) => (r[k] == null ? null : r[k] / r.wallS * 60);
 
-const estimateS = selected.reduce((a, w) => a + (duration + (w.name === 'huge_heap' ? 40 : w.name === 'large_heap' ? 12 : 2)), 0) * pairs * modes.length;
+const estimateS = selected.reduce((a, w) => a + (duration + (w.name === 'huge_heap' ? warmup + 30 : w.name === 'large_heap' ? warmup + 10 : 2)), 0) * pairs * modes.length;
 process.stderr.write(`${selected.length} workloads x ${pairs} pairs x ${modes.join('/')}: about ${Math.round(estimateS / 60)} min; raw lines in ${out}\n`);
 
 const rows = [];
