@@ -112,6 +112,7 @@ function once(w, mode, i) {
         r.gcstatsFullGcs = stats.length;
         r.probed = stats.filter((l) => l.probe).length;
         r.errors = lines.filter((l) => l.event === 'error').map((l) => l.reason);
+        for (const e of r.errors) process.stderr.write(`warning: ${w.name} (${mode}) #${i}: gcstats error line: ${e}\n`);
         // A full GC ending within a millisecond of the phase's edges can
         // fall on the other side of the line than V8's callbacks put it.
         if (r.fullGcs != null && Math.abs(r.gcstatsFullGcs - r.fullGcs) > 1) {
