@@ -1,6 +1,7 @@
 // Fault injection: many short node processes under the preload, each
 // ended in one of the ways an application can end (tests/fixtures/fault.js),
-// while Workers allocate and the probe is due often (GCSTATS_PROBE=1).
+// while Workers allocate and the probe is due often (GCSTATS_PROBE=1, and
+// GCSTATS_PROBE_BUDGET=100 so that its CPU budget does not space it out).
 // gcstats must never crash a process the application did not crash, never
 // change its exit status, write only whole JSON lines, one exit line where
 // the process can write one and none where it cannot, and no error line.
@@ -34,6 +35,7 @@ const modeNames = Object.keys(modes);
 const fixture = join(fixtures, 'fault.js');
 const RUNS = Number(process.env.GCSTATS_FAULT_RUNS || (process.env.GCSTATS_TEST_NODE ? 40 : 200));
 const PARALLEL = 2;
+const PROBE_OFTEN = { GCSTATS_PROBE: '1', GCSTATS_PROBE_BUDGET: '100' };
 // A run lasts 1.5 s at most by itself; a hang must fail, not block the suite.
 const RUN_TIMEOUT_MS = 30000;
 
@@ -42,7 +44,7 @@ function nodeArgs(seed, mode) {
 }
 
 function replayCommand(seed, mode) {
-  return `GCSTATS_PROBE=1 LD_PRELOAD=${lib} ${nodeBin} ${nodeArgs(seed, mode).join(' ')}`;
+  return `GCSTATS_PROBE=1 GCSTATS_PROBE_BUDGET=100 LD_PRELOAD=${lib} ${nodeBin} ${nodeArgs(seed, mode).join(' ')}`;
 }
 
 // The exit code the fixture draws from its seed is on its stdout line
@@ -78,7 +80,7 @@ async function oneRun(seed, mode) {
     let res;
     try {
       res = await run(nodeBin, nodeArgs(seed, mode), {
-        env: baseEnv({ GCSTATS_PROBE: '1', GCSTATS_FILE: file }),
+        env: baseEnv({ ...PROBE_OFTEN, GCSTATS_FILE: file }),
         timeoutMs: RUN_TIMEOUT_MS,
       });
     } catch (e) {
