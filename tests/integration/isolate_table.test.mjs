@@ -18,10 +18,19 @@ test('130 Workers alive at once: one error line, 128 isolates reported', async (
   const errors = byEvent(res.lines, 'error');
   assert.equal(errors.length, 1, JSON.stringify(errors.map((e) => e.reason)));
   assert.match(errors[0].reason, /isolates/);
+  // While all 130 are alive (until the first Worker ends: the fixture
+  // lets them go only once every one has attached and said so), exactly
+  // the table's worth is watched: main and 127 Workers. Once Workers end
+  // and free slots, a Worker that was refused may still attach on its way
+  // out (seen on Node 18): that is not counted against the table.
+  const firstEnd = res.lines.findIndex((l) => l.event === 'end');
+  assert.ok(firstEnd > 0, 'end lines');
+  const startsWhileFull = byEvent(res.lines.slice(0, firstEnd), 'start');
+  assert.equal(startsWhileFull.length, SLOTS, `${startsWhileFull.length} start lines before the first end line`);
+  assert.equal(startsWhileFull.filter((l) => l.thread === 'main').length, 1);
+  assert.equal(startsWhileFull.find((l) => l.thread === 'main').isolate, 1);
   const starts = byEvent(res.lines, 'start');
-  assert.equal(starts.length, SLOTS, `${starts.length} start lines`);
-  assert.equal(new Set(starts.map((l) => l.isolate)).size, SLOTS, 'an isolate number given twice');
-  assert.equal(starts.filter((l) => l.thread === 'main').length, 1);
-  assert.equal(starts.find((l) => l.thread === 'main').isolate, 1);
+  assert.equal(new Set(starts.map((l) => l.isolate)).size, starts.length, 'an isolate number given twice');
+  assert.equal(new Set(starts.map((l) => l.v8_isolate)).size, starts.length, 'an isolate started twice');
   assert.equal(byEvent(res.lines, 'exit').length, 1);
 });
