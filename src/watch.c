@@ -60,8 +60,8 @@ static void say_table_full(void)
         return;
     char why[GCS_TEXT_MAX];
     snprintf(why, sizeof why,
-             "more than %d isolates are alive at once: gcstats watches %d of them, and a Worker started "
-             "while all are taken is not watched (no start, stats or end lines for it)",
+             "more than %d isolates are alive at once: gcstats watches %d of them; an isolate that finds "
+             "them all taken is not watched (no lines for it) unless a slot frees up while it runs",
              GCS_MAX_ISOLATES, GCS_MAX_ISOLATES);
     struct gcs_record r;
     gcs_error_record(&r, gcs_wall_ms(), 1, why);
