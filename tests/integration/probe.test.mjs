@@ -60,14 +60,16 @@ test('GCSTATS_PROBE=0: nothing is asked', async () => {
 });
 
 test('the default: probed full GCs, at waits of 2.5 s or more', async () => {
-  const res = await runNodeWithLines(quiet('102400', '12000'));
+  const res = await runNodeWithLines(quiet('102400', '8000'));
   assert.equal(res.code, 0, res.stderr);
   assert.equal(byEvent(res.lines, 'start')[0].settings.probe_s, 5);
   const probed = unforced(res.lines, 1).filter((l) => l.probe);
-  // ~3 in 12 s. At least one: the probe works with the default; at most
-  // one per 2.5 s of the process's whole life (measured from outside, so
-  // a slow run only loosens it): GCSTATS_PROBE=1's pace would break it.
-  assert.ok(probed.length >= 1, 'no probed full GC in 12 s');
+  // One or two in 8 s (the first wait is 2.5-5 s; after a probed cycle the
+  // CPU budget spaces them ~10 s apart here). At least one: the probe works
+  // with the default; at most one per 2.5 s of the process's whole life
+  // (measured from outside, so a slow run only loosens it):
+  // GCSTATS_PROBE=1's pace would break it.
+  assert.ok(probed.length >= 1, 'no probed full GC in 8 s');
   assert.ok(probed.length <= res.ms / 2500 + 1, `${probed.length} probed full GCs in ${res.ms} ms`);
 });
 
