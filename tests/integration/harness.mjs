@@ -37,7 +37,11 @@ export function run(cmd, args, { env, stdio, timeoutMs = 120000, onSpawn } = {})
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d) => { stdout += d; });
     child.stderr?.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${cmd} ${args.join(' ')} timed out`)); }, timeoutMs);
+    // A hang fails with what the program said last, to show where it was.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} timed out; its stderr ended with: ${stderr.slice(-1500)}`));
+    }, timeoutMs);
     onSpawn?.(child);
     child.on('error', reject);
     child.on('close', (code, signal) => {

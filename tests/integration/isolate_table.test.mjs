@@ -14,7 +14,7 @@ test('130 Workers alive at once: one error line, 128 isolates reported', async (
   const res = await runNodeWithLines([join(fixtures, 'live_workers.js'), '130', '4'], { timeoutMs: 180000 });
   assert.equal(res.signal, null);
   assert.equal(res.code, 4, res.stderr.slice(-500));
-  assert.match(res.stdout, /ready: 130\nended: 130/);
+  assert.match(res.stdout, /ready: 130\nended: 130/, res.stderr.slice(-2000));
   const errors = byEvent(res.lines, 'error');
   assert.equal(errors.length, 1, JSON.stringify(errors.map((e) => e.reason)));
   assert.match(errors[0].reason, /isolates/);
