@@ -80,13 +80,23 @@ static bool heap_plausible(struct gcs_isolate *s, const struct gcs_heap_stats *h
     return false;
 }
 
+/* The kind of this GC if gcstats counts it: not once it went quiet (or
+ * in a fork child), and not for an isolate that no longer owns the slot. */
+static int counted_kind(const struct gcs_isolate *s, void *isolate, int gc_type)
+{
+    int kind = gcs_gc_kind_of(gc_type);
+    if (kind == GCS_KIND_NONE || !gcs_watch_enabled() ||
+        atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
+        return GCS_KIND_NONE;
+    return kind;
+}
+
 static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
 {
     (void)flags;
     struct gcs_isolate *s = data;
-    int kind = gcs_gc_kind_of(gc_type);
-    if (kind == GCS_KIND_NONE || !gcs_watch_enabled() ||
-        atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
+    int kind = counted_kind(s, isolate, gc_type);
+    if (kind == GCS_KIND_NONE)
         return;
     uint64_t now = gcs_monotonic_ns();
     s->gc_started_ns[kind] = now;
@@ -101,9 +111,8 @@ static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
 static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
 {
     struct gcs_isolate *s = data;
-    int kind = gcs_gc_kind_of(gc_type);
-    if (kind == GCS_KIND_NONE || !gcs_watch_enabled() ||
-        atomic_load_explicit(&s->isolate, memory_order_relaxed) != isolate)
+    int kind = counted_kind(s, isolate, gc_type);
+    if (kind == GCS_KIND_NONE)
         return;
     uint64_t now = gcs_monotonic_ns();
     uint64_t pause = s->gc_started_ns[kind] ? now - s->gc_started_ns[kind] : 0;
