@@ -172,6 +172,21 @@ test('GCSTATS_SITES: sites lines at that period; bad values named', async () => 
   assert.match(reasons, /GCSTATS_SITES=often is not a number of seconds/);
 });
 
+test('GCSTATS_PROBE_BUDGET: shown in the start line; a bad value named, 1% used', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'budget.jsonl');
+  let res = await run(nodeBin, idle(10), { env: baseEnv({ GCSTATS_PROBE_BUDGET: '2.5', GCSTATS_FILE: path }) });
+  assert.equal(res.code, 0);
+  assert.equal(res.stderr, '');
+  assert.equal(byEvent(parseLines(readFileSync(path, 'utf8')), 'start')[0].settings.probe_budget_pct, 2.5);
+  const bad = join(dir, 'budget-bad.jsonl');
+  res = await run(nodeBin, idle(10), { env: baseEnv({ GCSTATS_PROBE_BUDGET: '0', GCSTATS_FILE: bad }) });
+  assert.equal(res.code, 0);
+  const reasons = jsonLines(res.stderr).map((l) => l.reason);
+  assert.deepEqual(reasons, ['GCSTATS_PROBE_BUDGET=0 is not a percentage from 0.01 to 100; using 1']);
+  assert.equal(byEvent(parseLines(readFileSync(bad, 'utf8')), 'start')[0].settings.probe_budget_pct, 1);
+});
+
 test('GCSTATS_PROBE: shown in the start line; bad values named, the default used', async () => {
   const dir = tempDir();
   for (const [value, shown] of [['2.5', 2.5], ['0', 0]]) {

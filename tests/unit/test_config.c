@@ -113,6 +113,38 @@ static void mapping_settings(void **state)
     assert_non_null(strstr(c.problem[1], "GCSTATS_SITES=often"));
 }
 
+/* GCSTATS_PROBE_BUDGET: a percentage with up to three decimals, 0.01 to
+ * 100, in thousandths of a percent; anything else is named and 1% kept. */
+static void probe_budget_settings(void **state)
+{
+    (void)state;
+    struct gcs_config c;
+    struct gcs_env none = { 0 };
+    gcs_config_parse(&none, 1, &c);
+    assert_int_equal(c.probe_budget_mpct, 1000);
+    const struct { const char *value; uint32_t mpct; int problems; } cases[] = {
+        { "1", 1000, 0 },
+        { "0.01", 10, 0 },
+        { "2.5", 2500, 0 },
+        { "100", 100000, 0 },
+        { "0", 1000, 1 },
+        { "0.009", 1000, 1 },
+        { "100.001", 1000, 1 },
+        { "-1", 1000, 1 },
+        { "1%", 1000, 1 },
+        { "", 1000, 1 },
+        { "lots", 1000, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gcs_env e = { .probe_budget = cases[i].value };
+        gcs_config_parse(&e, 1, &c);
+        assert_int_equal(c.probe_budget_mpct, cases[i].mpct);
+        assert_int_equal(c.problems, cases[i].problems);
+        if (cases[i].problems)
+            assert_non_null(strstr(c.problem[0], "GCSTATS_PROBE_BUDGET="));
+    }
+}
+
 static void probe_settings(void **state)
 {
     (void)state;
@@ -272,6 +304,7 @@ int main(void)
         cmocka_unit_test(leak_settings),
         cmocka_unit_test(mapping_settings),
         cmocka_unit_test(probe_settings),
+        cmocka_unit_test(probe_budget_settings),
         cmocka_unit_test(path_templates),
         cmocka_unit_test(defaults),
         cmocka_unit_test(bad_values_name_variable_and_value),
