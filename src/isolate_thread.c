@@ -219,6 +219,7 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     s->loop_fd = gcs_v8_event_loop_fd(isolate, main_thread);
     gcs_probe_init(&s->probe, &probe_config, gcs_monotonic_ms(),
                    gcs_monotonic_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)tid);
+    gcs_probe_start_clock(&s->probe, gcs_monotonic_ms(), gcs_process_cpu_ns());
     gcs_snapshot_publish(s);
     uint32_t number = main_thread ? 1 : atomic_fetch_add(&next_worker_number, 1);
 

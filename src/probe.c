@@ -41,6 +41,13 @@ void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64
     draw(p);
 }
 
+void gcs_probe_start_clock(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
+{
+    p->have_end = true;
+    p->end_ms = now_ms;
+    p->end_cpu_ns = cpu_ns;
+}
+
 void gcs_probe_set_settled(struct gcs_probe *p, bool settled)
 {
     p->settled = settled;

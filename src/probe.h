@@ -99,6 +99,11 @@ enum gcs_probe_action {
 /* seed: anything that differs between isolates and processes. */
 void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t seed);
 
+/* The process' CPU clock at attach: the first cycle's cost is then taken
+ * against the application's rate since, not against none (which counted
+ * all the application's CPU during the first cycle as the cycle's). */
+void gcs_probe_start_clock(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns);
+
 /* Whether every series the detector judges in this isolate is "ok". */
 void gcs_probe_set_settled(struct gcs_probe *p, bool settled);
 

@@ -194,6 +194,28 @@ static void a_probed_cycle_is_measured_from_the_request(void **state)
     assert_int_equal(p.last_cost_ns, 20000000u - 5000000u);
 }
 
+/* The first cycle after attach is measured against the application's rate
+ * since attach: a busy application's own CPU during the cycle is not
+ * counted as the cycle's. */
+static void the_first_cycle_knows_the_rate_since_attach(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c = defaults();
+    struct gcs_probe p;
+    gcs_probe_init(&p, &c, 1000, 29);
+    gcs_probe_start_clock(&p, 1000, 0);
+    /* 5 s at one core, then a 400 ms cycle that used 500 ms of CPU */
+    gcs_probe_cycle_start(&p, 6000, 5000ull * 1000000u);
+    gcs_probe_full_gc(&p, &c, 6400, 5500ull * 1000000u, 10 * MB);
+    assert_int_equal(p.last_cost_ns, 100u * 1000000u);
+    /* without the clock at attach the whole 500 ms counted */
+    struct gcs_probe q;
+    gcs_probe_init(&q, &c, 1000, 29);
+    gcs_probe_cycle_start(&q, 6000, 5000ull * 1000000u);
+    gcs_probe_full_gc(&q, &c, 6400, 5500ull * 1000000u, 10 * MB);
+    assert_int_equal(q.last_cost_ns, 500u * 1000000u);
+}
+
 /* While the detector needs samples the period is GCSTATS_PROBE; once every
  * series is "ok", a minute; and back as soon as one is not. */
 static void settled_waits_longer(void **state)
@@ -294,6 +316,7 @@ int main(void)
         cmocka_unit_test(the_wait_follows_the_cost),
         cmocka_unit_test(a_probed_cycle_is_measured_from_the_request),
         cmocka_unit_test(settled_waits_longer),
+        cmocka_unit_test(the_first_cycle_knows_the_rate_since_attach),
         cmocka_unit_test(gives_up_after_misses),
         cmocka_unit_test(misses_in_a_row_only),
         cmocka_unit_test(off_and_odd_clocks),
