@@ -20,7 +20,7 @@
  * so that a constructor of a somewhat larger future struct stays in bounds. */
 #define GCS_HEAP_STATS_BUFFER 512
 
-/* v8::GCType bits as hooks.c asks for and tells them apart. Every row of
+/* v8::GCType bits as isolate_thread.c asks for and tells them apart. Every row of
  * the table must say the same (test_v8layout checks it): the callbacks
  * are registered once, whatever the major. */
 enum gcs_gc_type_bit {

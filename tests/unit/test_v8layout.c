@@ -9,7 +9,7 @@
  * by tests/integration/headers.test.mjs; these tests do not restate them.
  * They check what the rest of gcstats relies on: that the table is whole
  * and consistent, that decoding reads where the table says, and that the
- * constants compiled into hooks.c and v8api.c agree with every row. */
+ * constants compiled into isolate_thread.c and v8api.c agree with every row. */
 
 static void versions(void **state)
 {
@@ -125,7 +125,7 @@ static void decode_reads_where_the_table_says(void **state)
     assert_false(gcs_heap_stats_decode(raw, sizeof raw, GCS_V8_MAX_MAJOR + 1, &h));
 }
 
-/* hooks.c registers its callbacks for GCS_GC_ALL and tells kinds apart by
+/* isolate_thread.c registers its callbacks for GCS_GC_ALL and tells kinds apart by
  * the GCS_GC_* bits, once for every major: every row must agree. */
 static void compiled_gc_constants_agree_with_every_row(void **state)
 {
@@ -139,7 +139,7 @@ static void compiled_gc_constants_agree_with_every_row(void **state)
         }
         assert_int_equal(all, GCS_GC_ALL);
         assert_int_equal(f->gc_flag_forced, GCS_GC_FLAG_FORCED);
-        /* hooks.c counts a cycle at its first callback and closes it at the
+        /* isolate_thread.c counts a cycle at its first callback and closes it at the
          * mark-compact: right for one callback per cycle or two. */
         assert_true(f->incremental_callbacks_per_cycle == 1 || f->incremental_callbacks_per_cycle == 2);
     }
