@@ -64,8 +64,9 @@ bool gcs_v8_code_range(void *isolate, uintptr_t *start, size_t *length);
 /* Isolate::MeasureMemory(kEager) of no context: V8 posts a task to the
  * isolate's own thread that starts incremental marking (a plain one, as
  * when V8 starts it itself), which ends in a full mark-compact. On the
- * isolate's own thread, outside JavaScript and GCs. can_ask is false if
- * the symbol is missing. */
+ * isolate's own thread, in an interrupt (so never once node has begun to
+ * tear the isolate down), never inside a GC. can_ask is false if the
+ * symbol is missing or the delegate's layout is not known for this V8. */
 bool gcs_v8_can_ask_for_gc(void);
 void gcs_v8_ask_for_gc(void *isolate);
 
