@@ -152,6 +152,16 @@ static void bytes_text(uint64_t bytes, char *out, size_t cap)
     snprintf(out, cap, "%llu", (unsigned long long)bytes);
 }
 
+const char *gcs_culprits_mode_name(enum gcs_culprits_mode m)
+{
+    switch (m) {
+    case GCS_CULPRITS_AUTO: return "auto";
+    case GCS_CULPRITS_ALWAYS: return "always";
+    case GCS_CULPRITS_OFF: return "off";
+    }
+    return "auto";
+}
+
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out)
 {
     char shown[GCS_CLIP_SIZE];   /* the value the next problem names */
@@ -166,6 +176,8 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
     out->maps = true;
     out->probe_ms = GCS_DEFAULT_PROBE_MS;
     out->probe_budget_mpct = GCS_DEFAULT_PROBE_BUDGET_MPCT;
+    out->culprits = GCS_CULPRITS_AUTO;
+    out->culprits_interval_bytes = GCS_DEFAULT_CULPRITS_INTERVAL;
 
     if (env->fd != NULL) {
         int fd;
@@ -234,6 +246,25 @@ void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *ou
         add_problem(out, "GCSTATS_PROBE_BUDGET=%s is not a percentage from 0.01 to %u; using %u",
                     gcs_clip(shown, GCS_CLIP_KEEP, env->probe_budget), GCS_MAX_PROBE_BUDGET_MPCT / 1000u,
                     GCS_DEFAULT_PROBE_BUDGET_MPCT / 1000u);
+    }
+    if (env->culprits != NULL) {
+        if (strcmp(env->culprits, "auto") == 0)
+            out->culprits = GCS_CULPRITS_AUTO;
+        else if (strcmp(env->culprits, "always") == 0)
+            out->culprits = GCS_CULPRITS_ALWAYS;
+        else if (strcmp(env->culprits, "off") == 0)
+            out->culprits = GCS_CULPRITS_OFF;
+        else
+            add_problem(out, "GCSTATS_CULPRITS=%s is not auto, always or off; using auto",
+                        gcs_clip(shown, GCS_CLIP_KEEP, env->culprits));
+    }
+    if (env->culprits_interval != NULL &&
+        (!gcs_parse_bytes(env->culprits_interval, &out->culprits_interval_bytes) ||
+         out->culprits_interval_bytes < GCS_MIN_CULPRITS_INTERVAL ||
+         out->culprits_interval_bytes > GCS_MAX_CULPRITS_INTERVAL)) {
+        out->culprits_interval_bytes = GCS_DEFAULT_CULPRITS_INTERVAL;
+        add_problem(out, "GCSTATS_CULPRITS_INTERVAL=%s is not a number of bytes from 1k to 1G; using 512k",
+                    gcs_clip(shown, GCS_CLIP_KEEP, env->culprits_interval));
     }
     if (!out->maps && out->sites_interval_ms > 0) {
         out->sites_interval_ms = 0;

@@ -19,6 +19,14 @@
 
 enum gcs_dest_kind { GCS_DEST_STDERR, GCS_DEST_FD, GCS_DEST_FILE };
 
+/* When V8's sampling heap profiler runs (see culprits.h). */
+enum gcs_culprits_mode {
+    GCS_CULPRITS_AUTO,     /* from the first sign of heap growth until the heap is "ok" again */
+    GCS_CULPRITS_ALWAYS,   /* from attachment on */
+    GCS_CULPRITS_OFF,
+};
+const char *gcs_culprits_mode_name(enum gcs_culprits_mode m);
+
 struct gcs_config {
     enum gcs_dest_kind dest;
     int fd;                      /* GCS_DEST_FD */
@@ -35,6 +43,8 @@ struct gcs_config {
                                     (GCSTATS_PROBE); 0: never ask */
     uint32_t probe_budget_mpct;  /* the probe's CPU, in thousandths of a percent of the
                                     application's (GCSTATS_PROBE_BUDGET) */
+    enum gcs_culprits_mode culprits;   /* GCSTATS_CULPRITS */
+    uint64_t culprits_interval_bytes;  /* GCSTATS_CULPRITS_INTERVAL: V8's mean sampling interval */
     /* Problems found while parsing, each one line for the user. */
     char problem[GCS_MAX_PROBLEMS][GCS_MESSAGE_MAX];
     int problems;
@@ -52,6 +62,8 @@ struct gcs_env {
     const char *sites;            /* GCSTATS_SITES, seconds */
     const char *probe;            /* GCSTATS_PROBE, seconds */
     const char *probe_budget;     /* GCSTATS_PROBE_BUDGET, percent */
+    const char *culprits;         /* GCSTATS_CULPRITS: auto, always or off */
+    const char *culprits_interval;   /* GCSTATS_CULPRITS_INTERVAL, bytes */
 };
 
 /* The defaults of the settings, defined here only: the detector's
@@ -69,6 +81,12 @@ struct gcs_env {
  * shortest GCSTATS_PROBE but 0. */
 #define GCS_MIN_LEAK_PERIOD_MS 1000u
 #define GCS_MIN_PROBE_MS 1000u
+/* V8's own default sampling interval, and the range allowed: below 1k the
+ * sampler would cost more than the application; V8 takes a 32-bit int
+ * step internally, so stay far below 2G. */
+#define GCS_DEFAULT_CULPRITS_INTERVAL (512u * 1024u)
+#define GCS_MIN_CULPRITS_INTERVAL 1024u
+#define GCS_MAX_CULPRITS_INTERVAL (1u << 30)
 
 void gcs_config_parse(const struct gcs_env *env, long pid, struct gcs_config *out);
 

@@ -23,6 +23,7 @@
 #include "registry.h"
 #include "site_names.h"
 #include "v8api.h"
+#include "v8profile.h"
 #include "verdict.h"
 #include "watch.h"
 
@@ -110,6 +111,11 @@ static void prepare_record(struct gcs_record *r)
 {
     if ((r->event == GCS_EV_STATS || r->event == GCS_EV_END) && !r->have_rss)
         fill_rss(r);
+    /* A culprits line's sites wait in the channel's slot; the record is
+     * formatted right after this, on this thread, from the copy. */
+    static struct gcs_culprits culprits;
+    if (r->event == GCS_EV_CULPRITS)
+        r->culprits = gcs_isolate_take_culprits(r->culprits_slot, &culprits) ? &culprits : NULL;
 }
 
 static void write_sites(void)
@@ -223,6 +229,8 @@ __attribute__((constructor)) static void gcstats_init(void)
         .sites = getenv("GCSTATS_SITES"),
         .probe = getenv("GCSTATS_PROBE"),
         .probe_budget = getenv("GCSTATS_PROBE_BUDGET"),
+        .culprits = getenv("GCSTATS_CULPRITS"),
+        .culprits_interval = getenv("GCSTATS_CULPRITS_INTERVAL"),
     };
     gcs_config_parse(&env, (long)getpid(), &config);
     info.pid = (long)getpid();
@@ -264,6 +272,11 @@ __attribute__((constructor)) static void gcstats_init(void)
         config.probe_ms = 0;
     info.probe_ms = config.probe_ms;
     info.probe_budget_mpct = config.probe_budget_mpct;
+    const char *no_profiler = NULL;
+    if (config.culprits != GCS_CULPRITS_OFF && !gcs_v8_profiler_bind(&no_profiler))
+        config.culprits = GCS_CULPRITS_OFF;
+    info.culprits = gcs_culprits_mode_name(config.culprits);
+    info.culprits_interval_bytes = config.culprits_interval_bytes;
 
     struct gcs_record r;
     for (int i = 0; i < config.problems; i++) {
@@ -323,6 +336,13 @@ __attribute__((constructor)) static void gcstats_init(void)
      * sixteenth of the least growth the detector reports. */
     probe.min_change_bytes = config.leak_min_growth_bytes / GCS_PROBE_CHANGE_DIVISOR;
     gcs_isolate_set_probe_config(&probe);
+    gcs_isolate_set_culprits_config(config.culprits, config.culprits_interval_bytes, config.leak_min_growth_bytes);
+    if (no_profiler != NULL) {
+        snprintf(why, sizeof why, "%.170s: no culprits lines (GCSTATS_CULPRITS is off); the rest goes on",
+                 no_profiler);
+        error_record(&r, why);
+        gcs_output_submit(&r);
+    }
     gcs_watch_init_thread_key();
     pthread_atfork(NULL, NULL, in_forked_child);
     running = true;

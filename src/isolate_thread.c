@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
+#include "culprits.h"
 #include "lines.h"
 #include "mapped_series.h"
 #include "memmap.h"
@@ -14,6 +16,7 @@
 #include "probe.h"
 #include "registry.h"
 #include "v8api.h"
+#include "v8profile.h"
 #include "watch.h"
 #include "window.h"
 
@@ -24,8 +27,32 @@ static _Atomic bool node_version_read;
 /* The memory mapped outside V8, per process: the main isolate's thread's. */
 static struct gcs_mapped_series mapped_series;
 
+/* The sampling heap profiler's settings, and the lines it owes. */
+static enum gcs_culprits_mode culprits_mode = GCS_CULPRITS_OFF;
+static uint64_t culprits_interval;
+static struct gcs_culprits_auto culprits_auto;
+static struct gcs_culprit_channel culprits_channel;
+static struct gcs_culprit_table culprits_table;      /* one reading at a time in the process */
+static atomic_flag culprits_table_busy = ATOMIC_FLAG_INIT;
+
 void gcs_isolate_set_detect_config(const struct gcs_detect_config *c) { detect_config = *c; }
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c) { probe_config = *c; }
+
+void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes)
+{
+    culprits_mode = (enum gcs_culprits_mode)mode;
+    culprits_interval = interval_bytes;
+    /* A first sign, not a verdict: the recent samples' mean 1% above the
+     * long window's, and a quarter of the least growth the detector
+     * reports already there. */
+    culprits_auto.min_trend_pct = 1.0;
+    culprits_auto.min_rise_bytes = min_growth_bytes / 4;
+}
+
+bool gcs_isolate_take_culprits(int slot, struct gcs_culprits *out)
+{
+    return gcs_culprit_channel_take(&culprits_channel, slot, out);
+}
 
 static pid_t this_thread(void) { return (pid_t)syscall(SYS_gettid); }
 
@@ -56,6 +83,33 @@ static bool settled(const struct gcs_isolate *s)
             return false;
     }
     return true;
+}
+
+/* Whether V8's sampling heap profiler should run in this isolate, after a
+ * full GC: the V8 calls that start, read and stop it are made later, in
+ * an interrupt asked for at the loop's poll. In auto mode it runs from the
+ * first sign of heap growth while the detector cannot judge yet, and
+ * then while the heap is "growing" or a "leak". */
+static void decide_sampler(struct gcs_isolate *s, enum gcs_detect_event heap_event)
+{
+    if (culprits_mode == GCS_CULPRITS_OFF || !gcs_v8_profiler_bound())
+        return;
+    const struct gcs_detector *d = &s->detectors[GCS_MEM_HEAP];
+    const struct gcs_summary *sum = &s->own.summary;
+    if (culprits_mode == GCS_CULPRITS_ALWAYS)
+        s->sampler_wanted = true;
+    else if (d->state == GCS_STATE_UNKNOWN)
+        s->sampler_wanted = s->sampler_wanted ||
+                            gcs_culprits_growth_seen(&culprits_auto, sum->usage_trend, sum->current_base,
+                                                     sum->min.bytes, sum->samples);
+    else
+        s->sampler_wanted = d->state == GCS_STATE_GROWING || d->state == GCS_STATE_LEAK;
+    if (heap_event == GCS_DETECT_LEAK) {
+        s->sampler_wanted = true;
+        s->culprits_due = true;
+        s->culprits_report = d->reports;
+        s->culprits_tries = 0;
+    }
 }
 
 /* The first reading of an isolate's heap statistics is checked: a layout
@@ -161,6 +215,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
                 events[m] = gcs_detector_add(&s->detectors[m], &detect_config, mono, series[m]);
                 publish_verdict(&own->verdict.series[m], &s->detectors[m], wall - mono);
             }
+            decide_sampler(s, events[GCS_MEM_HEAP]);
             if (events[GCS_MEM_MAPPED] == GCS_DETECT_LEAK)
                 grown_owner = gcs_mapped_series_grown_owner(&mapped_series, s->detectors[GCS_MEM_MAPPED].last.from_ms);
         }
@@ -212,6 +267,11 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     s->incremental_cycle_open = false;
     s->probe_interrupt_pending = false;
     s->heap_checked = false;
+    s->sampler_wanted = culprits_mode == GCS_CULPRITS_ALWAYS && gcs_v8_profiler_bound();
+    s->sampler_on = s->culprits_due = s->culprits_interrupt_pending = false;
+    s->culprits_next_ms = 0;
+    s->culprits_previous_ms = 0;
+    s->culprit_memory.have = false;
     /* The loop this isolate's environment runs: polls of other loops on
      * this thread (the tracing agent's at exit, spawnSync's) ask nothing.
      * A Worker whose environment is not current yet learns it at its
@@ -285,11 +345,108 @@ static void probe_interrupt(void *isolate, void *slot)
     }
 }
 
+/* ---- Culprits: the sampler started, read and stopped in an interrupt ----- */
+
+/* Samples a culprits line wants before it is made; a leak line's is put off
+ * while fewer were taken, for up to CULPRITS_TRIES readings this far apart. */
+#define CULPRITS_MIN_SAMPLES 10
+#define CULPRITS_RETRY_MS 2000
+#define CULPRITS_TRIES 30
+/* After V8 refused to start the sampler (it samples for someone else). */
+#define CULPRITS_REFUSED_BACKOFF_MS 60000
+
+static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
+{
+    if (atomic_flag_test_and_set(&culprits_table_busy)) {
+        s->culprits_next_ms = now_ms + 100;   /* another isolate reads: soon again */
+        return;
+    }
+    struct gcs_profile_reading reading;
+    bool read = gcs_v8_profiler_read(isolate, culprits_interval, &culprits_table, &reading);
+    if (!read) {
+        /* No profile: someone else stopped the sampler. */
+        s->sampler_on = false;
+        s->culprits_due = false;
+    } else if (culprits_table.total_samples < CULPRITS_MIN_SAMPLES && ++s->culprits_tries < CULPRITS_TRIES) {
+        s->culprits_next_ms = now_ms + CULPRITS_RETRY_MS;
+    } else {
+        s->culprits_due = false;
+        int slot = gcs_culprit_channel_claim(&culprits_channel);
+        if (slot < 0) {
+            gcs_output_count_dropped(1);
+        } else {
+            struct gcs_culprits *c = &culprits_channel.slot[slot];
+            c->isolate = atomic_load(&s->number);
+            c->ts_ms = gcs_wall_ms();
+            c->since_ms = s->sampler_since_ms;
+            c->report = s->culprits_report;
+            c->reason = s->culprits_tries > 0 ? GCS_CULPRITS_LATE : GCS_CULPRITS_LEAK;
+            c->interval_bytes = culprits_interval;
+            c->nodes = reading.nodes;
+            c->cut = reading.cut;
+            c->have_previous = s->culprits_previous_ms != 0;
+            c->previous_ms = s->culprits_previous_ms;
+            gcs_culprits_rank(&culprits_table, &s->culprit_memory, c);
+            s->culprits_previous_ms = c->ts_ms;
+            gcs_culprit_channel_ready(&culprits_channel, slot);
+            struct gcs_record r;
+            memset(&r, 0, sizeof r);
+            r.event = GCS_EV_CULPRITS;
+            r.ts_ms = c->ts_ms;
+            r.isolate = c->isolate;
+            r.culprits_slot = slot;
+            if (!gcs_output_submit(&r))
+                gcs_culprit_channel_release(&culprits_channel, slot);
+        }
+    }
+    atomic_flag_clear(&culprits_table_busy);
+}
+
+static void culprits_interrupt(void *isolate, void *slot)
+{
+    struct gcs_isolate *s = slot;
+    if (!gcs_watch_enabled() || atomic_load(&s->isolate) != isolate ||
+        atomic_load(&s->state) != GCS_SLOT_ATTACHED || s->tid != this_thread())
+        return;
+    s->culprits_interrupt_pending = false;
+    int64_t now_ms = gcs_monotonic_coarse_ms();
+    if (s->sampler_wanted && !s->sampler_on) {
+        if (!gcs_v8_profiler_start(isolate, culprits_interval)) {
+            s->culprits_next_ms = now_ms + CULPRITS_REFUSED_BACKOFF_MS;
+            s->culprits_due = false;
+            return;
+        }
+        s->sampler_on = true;
+        s->sampler_since_ms = gcs_wall_ms();
+        s->own.gc.sampler_starts++;
+        gcs_snapshot_publish(s);
+    }
+    if (s->culprits_due && s->sampler_on)
+        make_culprits(s, isolate, now_ms);
+    if (!s->sampler_wanted && s->sampler_on && !s->culprits_due) {
+        gcs_v8_profiler_stop(isolate);
+        s->sampler_on = false;
+    }
+}
+
+static bool culprits_work_due(const struct gcs_isolate *s)
+{
+    if (s->culprits_interrupt_pending || (!s->culprits_due && s->sampler_wanted == s->sampler_on))
+        return false;
+    return gcs_monotonic_coarse_ms() >= s->culprits_next_ms;
+}
+
 void gcs_isolate_poll(struct gcs_isolate *s, int epfd)
 {
     if (s->loop_fd < 0)
         s->loop_fd = epfd;
-    if (epfd != s->loop_fd || s->probe_interrupt_pending || s->incremental_cycle_open)
+    if (epfd != s->loop_fd)
+        return;
+    if (culprits_work_due(s)) {
+        s->culprits_interrupt_pending = true;
+        gcs_v8_request_interrupt(atomic_load(&s->isolate), culprits_interrupt, s);
+    }
+    if (s->probe_interrupt_pending || s->incremental_cycle_open)
         return;
     if (!gcs_probe_time_to_look(&s->probe, &probe_config, gcs_monotonic_coarse_ms()))
         return;

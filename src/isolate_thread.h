@@ -12,6 +12,9 @@
 #ifndef GCSTATS_ISOLATE_THREAD_H
 #define GCSTATS_ISOLATE_THREAD_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct gcs_isolate;
 struct gcs_detect_config;
 struct gcs_probe_config;
@@ -20,6 +23,15 @@ struct gcs_probe_config;
  * watch is enabled; the probe never asks if not set). */
 void gcs_isolate_set_detect_config(const struct gcs_detect_config *c);
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c);
+
+/* GCSTATS_CULPRITS (an enum gcs_culprits_mode), GCSTATS_CULPRITS_INTERVAL,
+ * and GCSTATS_LEAK_MIN_GROWTH, whose quarter is the heap's rise that
+ * starts the sampler in auto mode (constructor, before the watch). */
+void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes);
+/* Writer thread: the culprits line a GCS_EV_CULPRITS record names, copied
+ * out of its slot (which is freed). False if the slot holds none. */
+struct gcs_culprits;
+bool gcs_isolate_take_culprits(int slot, struct gcs_culprits *out);
 
 /* V8 interrupt callback (data: the slot, PENDING): attaches there. */
 void gcs_isolate_attach_interrupt(void *isolate, void *slot);

@@ -17,6 +17,7 @@ static const char *event_name(enum gcs_event e)
     case GCS_EV_LEAK: return "leak";
     case GCS_EV_LEAK_END: return "leak_end";
     case GCS_EV_SITES: return "sites";
+    case GCS_EV_CULPRITS: return "culprits";
     }
     return "error";
 }
@@ -275,6 +276,7 @@ static void put_self_cost(struct gcs_json *j, const struct gcs_record *r)
     gcs_json_u64(j, "callbacks", r->gc.callbacks);
     gcs_json_u64(j, "callback_ns", r->gc.callback_ns);
     gcs_json_u64(j, "probes", r->gc.probes);
+    gcs_json_u64(j, "sampler_starts", r->gc.sampler_starts);
     gcs_json_object_end(j);
 }
 
@@ -358,9 +360,87 @@ void gcs_error_record(struct gcs_record *r, int64_t ts_ms, uint32_t isolate, con
     copy_cut(r->text, sizeof r->text, reason);
 }
 
+/* A frame in short, for callers and callees: "function file:line:column",
+ * the script's URL cut to its last path component. */
+static void put_short_frame(struct gcs_json *j, const char *key, const struct gcs_js_frame *f)
+{
+    const char *file = strrchr(f->url, '/');
+    file = file != NULL ? file + 1 : f->url;
+    char text[GCS_JS_FUNCTION_MAX + GCS_JS_URL_MAX + 32];
+    if (file[0] != '\0')
+        snprintf(text, sizeof text, "%s %s:%d:%d", f->function[0] ? f->function : "(anonymous)", file,
+                 (int)f->line, (int)f->column);
+    else
+        snprintf(text, sizeof text, "%s", f->function[0] ? f->function : "(anonymous)");
+    gcs_json_str(j, key, text);
+}
+
+static size_t format_culprits(struct gcs_json *j, const struct gcs_record *r, const struct gcs_culprits *c,
+                              size_t shown, const struct gcs_process_info *p, uint64_t dropped)
+{
+    gcs_json_begin(j);
+    gcs_json_str(j, "event", "culprits");
+    gcs_json_time(j, "ts", r->ts_ms);
+    gcs_json_i64(j, "pid", p->pid);
+    gcs_json_u64(j, "isolate", r->isolate);
+    gcs_json_u64(j, "dropped", dropped);
+    gcs_json_str(j, "memory", "heap");
+    gcs_json_u64(j, "report", c->report);
+    gcs_json_time(j, "sampling_since", c->since_ms);
+    gcs_json_u64(j, "interval_bytes", c->interval_bytes);
+    gcs_json_u64(j, "sampled_bytes", c->total_bytes);
+    gcs_json_u64(j, "samples", c->total_samples);
+    gcs_json_u64(j, "nodes", c->nodes);
+    gcs_json_bool(j, "cut", c->cut);
+    if (c->have_previous)
+        gcs_json_time(j, "previous", c->previous_ms);
+    else
+        gcs_json_null(j, "previous");
+    gcs_json_array_begin(j, "sites");
+    for (size_t i = 0; i < shown && i < c->n; i++) {
+        const struct gcs_culprit_site *s = &c->top[i];
+        gcs_json_object_begin(j, NULL);
+        gcs_json_str(j, "function", s->frame.function);
+        gcs_json_str(j, "url", s->frame.url);
+        gcs_json_u64(j, "line", (uint64_t)s->frame.line);
+        gcs_json_u64(j, "column", (uint64_t)s->frame.column);
+        gcs_json_u64(j, "bytes", s->bytes);
+        gcs_json_fixed(j, "share", c->total_bytes ? (double)s->bytes / (double)c->total_bytes : 0.0, 3);
+        gcs_json_u64(j, "samples", s->samples);
+        if (s->have_growth)
+            gcs_json_i64(j, "growth_bytes", s->growth_bytes);
+        else
+            gcs_json_null(j, "growth_bytes");
+        if (s->callee.function[0] || s->callee.url[0])
+            put_short_frame(j, "callee", &s->callee);
+        else
+            gcs_json_null(j, "callee");
+        gcs_json_array_begin(j, "callers");
+        for (int k = 0; k < s->ncallers; k++)
+            put_short_frame(j, NULL, &s->callers[k]);
+        gcs_json_array_end(j);
+        gcs_json_object_end(j);
+    }
+    gcs_json_array_end(j);
+    gcs_json_u64(j, "shown", shown < c->n ? shown : c->n);
+    return gcs_json_end(j);
+}
+
 size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
                          const struct gcs_process_info *p, uint64_t dropped)
 {
+    if (r->event == GCS_EV_CULPRITS) {
+        if (r->culprits == NULL)
+            return 0;
+        /* Long names and URLs can make all the sites too long for a line:
+         * show fewer rather than none. */
+        for (size_t shown = r->culprits->n + 1; shown-- > 0;) {
+            size_t len = format_culprits(j, r, r->culprits, shown, p, dropped);
+            if (len > 0)
+                return len;
+        }
+        return 0;
+    }
     gcs_json_begin(j);
     gcs_json_str(j, "event", event_name(r->event));
     gcs_json_time(j, "ts", r->ts_ms);
@@ -384,6 +464,8 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         gcs_json_fixed(j, "sites_s", p->sites_interval_ms / 1000.0, 3);
         gcs_json_fixed(j, "probe_s", p->probe_ms / 1000.0, 3);
         gcs_json_fixed(j, "probe_budget_pct", p->probe_budget_mpct / 1000.0, 3);
+        gcs_json_str(j, "culprits", p->culprits);
+        gcs_json_u64(j, "culprits_interval_bytes", p->culprits_interval_bytes);
         gcs_json_object_end(j);
         break;
     }
@@ -419,6 +501,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_leak_end(j, r);
         break;
     case GCS_EV_SITES:
+    case GCS_EV_CULPRITS:
         break;
     }
     return gcs_json_end(j);

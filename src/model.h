@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "culprits.h"
 #include "mappings.h"
 #include "v8layout.h"
 #include "verdict.h"
@@ -31,6 +32,7 @@ enum gcs_event {
     GCS_EV_LEAK,
     GCS_EV_LEAK_END,
     GCS_EV_SITES,   /* formatted by gcs_format_sites, never queued */
+    GCS_EV_CULPRITS,   /* its content is in a slot of the culprits channel */
 };
 
 /* The memory series the detector judges. */
@@ -57,6 +59,7 @@ struct gcs_gc_counts {
     uint64_t callbacks;
     uint64_t callback_ns;
     uint64_t probes;           /* full GCs gcstats asked V8 for */
+    uint64_t sampler_starts;   /* times gcstats started V8's sampling heap profiler */
 };
 
 #define GCS_TEXT_MAX 256
@@ -92,6 +95,8 @@ struct gcs_record {
     bool probe;                /* stats: the first full GC after gcstats asked for one */
     struct gcs_mapped mapped;  /* stats, tick, end, exit, leak: read with the rest */
     char text[GCS_TEXT_MAX];   /* error: the reason */
+    int culprits_slot;         /* culprits: the channel's slot, until the writer takes it */
+    const struct gcs_culprits *culprits;   /* culprits: the writer's copy, when formatting */
 };
 
 #define GCS_SITE_SHOWN_FRAMES 3
@@ -120,6 +125,8 @@ struct gcs_process_info {
     bool maps;                      /* mapped memory is counted */
     uint32_t probe_ms;              /* GCSTATS_PROBE; 0: never asks */
     uint32_t probe_budget_mpct;     /* GCSTATS_PROBE_BUDGET, in thousandths of a percent */
+    const char *culprits;           /* GCSTATS_CULPRITS: "auto", "always", "off" */
+    uint64_t culprits_interval_bytes;
 };
 
 #endif

@@ -334,15 +334,16 @@ bool gcs_output_start(const struct gcs_writer_jobs *writer_jobs)
     return true;
 }
 
-void gcs_output_submit(const struct gcs_record *r)
+bool gcs_output_submit(const struct gcs_record *r)
 {
     if (!atomic_load_explicit(&thread_running, memory_order_relaxed) || !gcs_queue_push(&queue, r)) {
         atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
-        return;
+        return false;
     }
     atomic_fetch_add(&submitted, 1);
     atomic_fetch_add(&wake_seq, 1);
     syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    return true;
 }
 
 static void sleep_ms(long ms)

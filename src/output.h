@@ -54,8 +54,8 @@ bool gcs_output_start(const struct gcs_writer_jobs *jobs);
 void gcs_output_write_json(const char *buf, size_t len);
 
 /* From any thread, never blocks: queue a record for writing, or count it
- * as dropped. */
-void gcs_output_submit(const struct gcs_record *r);
+ * as dropped (and return false). */
+bool gcs_output_submit(const struct gcs_record *r);
 
 /* At exit: queue the last record (if not NULL) and wait at most timeout_ms for the
  * writer to have written everything before it and it. */

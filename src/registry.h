@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "culprits.h"
 #include "model.h"
 #include "probe.h"
 #include "verdict.h"
@@ -52,6 +53,17 @@ struct gcs_isolate {
     bool incremental_cycle_open;
     struct gcs_probe probe;            /* when to ask V8 for a full GC */
     struct gcs_snapshot own;           /* the working copy */
+    /* V8's sampling heap profiler in this isolate (culprits.h). */
+    bool sampler_wanted;               /* decided in the GC epilogue */
+    bool sampler_on;                   /* gcstats started it (and so may read and stop it) */
+    bool culprits_due;                 /* a heap leak line owes a culprits line */
+    bool culprits_interrupt_pending;
+    uint32_t culprits_report;          /* the leak report it goes with */
+    uint32_t culprits_tries;           /* readings that found too few samples for it */
+    int64_t culprits_next_ms;          /* monotonic: not before this (a retry for more samples) */
+    int64_t sampler_since_ms;          /* wall clock: when the sampler started */
+    int64_t culprits_previous_ms;      /* wall clock: the previous culprits line; 0 none */
+    struct gcs_culprit_memory culprit_memory;
 
     _Atomic uint32_t seq;              /* odd while `published` is being written */
     struct gcs_snapshot published;

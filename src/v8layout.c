@@ -88,6 +88,25 @@ const struct gcs_v8_facts *gcs_v8_facts(int major)
     return f->v8_major == major ? f : NULL;
 }
 
+/* v8-profiler.h of V8 10 to 14: Node { Local<String> name, script_name;
+ * int script_id, start_position, line_number, column_number; uint32_t
+ * node_id; std::vector<Node*> children; std::vector<Allocation>
+ * allocations; }, Allocation { size_t size; unsigned int count; }, and
+ * the virtual GetRootNode(), GetSamples() and destructor, in that order. */
+static const struct gcs_alloc_profile_layout alloc_profile_10_to_14 = {
+    .node_size = 88,
+    .node_name = 0, .node_script_name = 8, .node_script_id = 16, .node_line = 24, .node_column = 28,
+    .node_id = 32, .node_children = 40, .node_allocations = 64,
+    .allocation_size = 16, .allocation_bytes = 0, .allocation_count = 8,
+    .vector_size = 24, .local_size = 8,
+    .slot_root = 0, .slot_samples = 1, .slot_complete_dtor = 2, .slot_deleting_dtor = 3, .virtuals = 4,
+};
+
+const struct gcs_alloc_profile_layout *gcs_alloc_profile_layout(int major)
+{
+    return gcs_v8_facts(major) != NULL ? &alloc_profile_10_to_14 : NULL;
+}
+
 const char *gcs_heap_field_name(int field)
 {
     static const char *const names[GCS_HS_FIELD_COUNT] = {

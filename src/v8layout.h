@@ -119,6 +119,22 @@ bool gcs_v8_believe_assumed(const char *assume, struct gcs_v8_version *out);
  * src/v8api.c builds (GCS_DELEGATE_*); false for a major not in the table. */
 bool gcs_v8_delegate_matches(int major);
 
+/* v8::AllocationProfile as the sampling heap profiler returns it
+ * (src/v8profile.c reads it): the offsets in its Node and Allocation, the
+ * slots of its vtable, and the sizes of the std::vector (libstdc++: begin,
+ * end and end of capacity pointers) and Local<String> it holds. The same
+ * from V8 10 to 14; the headers test checks each against the headers. */
+struct gcs_alloc_profile_layout {
+    int node_size;
+    int node_name, node_script_name, node_script_id, node_line, node_column, node_id;
+    int node_children, node_allocations;      /* std::vector<Node*>, std::vector<Allocation> */
+    int allocation_size, allocation_bytes, allocation_count;   /* size_t size; unsigned int count */
+    int vector_size, local_size;
+    int slot_root, slot_samples, slot_complete_dtor, slot_deleting_dtor, virtuals;
+};
+/* NULL for a major the table does not know. */
+const struct gcs_alloc_profile_layout *gcs_alloc_profile_layout(int major);
+
 struct gcs_heap_stats {
     uint64_t total;            /* total_heap_size */
     uint64_t total_executable;

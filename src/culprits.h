@@ -1,0 +1,143 @@
+/* Culprits: which JavaScript functions allocated the memory that stays
+ * alive, from V8's sampling heap profiler (src/v8profile.c reads it).
+ *
+ * Pure: no V8, no syscalls, no allocation. The reader hands every
+ * allocating node of the profile here with its stack (outermost frame
+ * first); here the samples are charged to a site, ranked, compared with
+ * the previous culprits line, and handed to the writer thread through a
+ * small bounded channel of slots that any isolate's thread can fill
+ * without a lock. */
+#ifndef GCSTATS_CULPRITS_H
+#define GCSTATS_CULPRITS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes of a function name and of a script URL kept (longer ones are cut
+ * at a whole UTF-8 character: the line stays valid JSON). */
+#define GCS_JS_FUNCTION_MAX 80
+#define GCS_JS_URL_MAX 160
+
+/* One frame of a JavaScript stack, as V8's profile names it. line and
+ * column are 1-based, of the function's start; 0 when V8 has none. */
+struct gcs_js_frame {
+    char function[GCS_JS_FUNCTION_MAX];   /* "" for an anonymous function */
+    char url[GCS_JS_URL_MAX];             /* "" for builtins and native code */
+    int32_t line, column;
+};
+
+/* The application's own code: a script with a URL that is not node's
+ * (node:internal/..., node:timers) and not a builtin's (no URL). */
+bool gcs_js_frame_is_app(const struct gcs_js_frame *f);
+
+#define GCS_CULPRIT_CALLERS 3
+/* Sites aggregated per profile; later new ones are counted in `other`. */
+#define GCS_CULPRIT_TABLE 256
+/* Sites shown in a line (fewer when long names would make it too long). */
+#define GCS_CULPRITS_SHOWN 8
+/* Sites remembered from the previous line, for growth. */
+#define GCS_CULPRIT_REMEMBERED 32
+
+/* The code a group of live samples is charged to: the innermost frame of
+ * the application's own code on their stack (so a builtin such as
+ * Map.prototype.set, or node's timer code that an optimized callback was
+ * inlined into, leads to the application's function that called it), or
+ * the allocating frame itself when no frame is the application's. */
+struct gcs_culprit_site {
+    struct gcs_js_frame frame;
+    uint64_t key;                         /* hash of the frame: function, url, line, column */
+    uint64_t bytes;                       /* live bytes, as V8 estimates them from its samples */
+    uint64_t samples;                     /* samples taken (before V8's scaling) */
+    struct gcs_js_frame callee;           /* the allocating frame when it is not the site; function "" if none */
+    struct gcs_js_frame callers[GCS_CULPRIT_CALLERS];   /* outwards from the site */
+    int ncallers;
+    uint64_t callers_bytes;               /* bytes of the stack the callers were taken from */
+    bool have_growth;
+    int64_t growth_bytes;                 /* since the previous line, when there was one */
+};
+
+struct gcs_culprit_table {
+    struct gcs_culprit_site site[GCS_CULPRIT_TABLE];
+    size_t n;
+    uint64_t total_bytes, total_samples;
+    uint64_t other_bytes;                 /* of sites beyond the table */
+};
+
+void gcs_culprit_table_init(struct gcs_culprit_table *t);
+/* Charges the live allocations of one profile node: `count` objects of
+ * `size` bytes (V8's estimate, scaled from its samples at mean interval
+ * `interval_bytes`), allocated with the stack path[0..depth) (outermost
+ * first, the allocating frame last). */
+void gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame *const *path, int depth,
+                           uint64_t size, uint64_t count, uint64_t interval_bytes);
+/* The samples V8 took for `scaled` estimated objects of `size` bytes
+ * (it divides by 1 - exp(-size / interval) and rounds): undone here. */
+uint64_t gcs_culprit_unscale(uint64_t size, uint64_t scaled, uint64_t interval_bytes);
+
+/* What a previous line showed, by site key. */
+struct gcs_culprit_memory {
+    bool have;                            /* a previous line was made */
+    size_t n;
+    uint64_t key[GCS_CULPRIT_REMEMBERED];
+    uint64_t bytes[GCS_CULPRIT_REMEMBERED];
+};
+
+/* Why a culprits line is made. */
+enum gcs_culprits_reason { GCS_CULPRITS_LEAK, GCS_CULPRITS_LATE };
+
+/* A culprits line's content: the top sites of one profile. */
+struct gcs_culprits {
+    uint32_t isolate;
+    int64_t ts_ms;
+    int64_t since_ms;                     /* when the sampler started (wall clock) */
+    uint32_t report;                      /* the leak line's report number it goes with */
+    enum gcs_culprits_reason reason;
+    uint64_t interval_bytes;
+    uint64_t total_bytes, total_samples;
+    uint32_t nodes;                       /* profile nodes read */
+    bool cut;                             /* the profile had more nodes than gcstats reads */
+    bool have_previous;
+    int64_t previous_ms;                  /* the previous culprits line of this isolate */
+    size_t n;
+    struct gcs_culprit_site top[GCS_CULPRITS_SHOWN];
+};
+
+/* Ranks t's sites by bytes into out->top (at most GCS_CULPRITS_SHOWN),
+ * sets their growth against *mem (when it has a previous line), and then
+ * remembers this line's sites in *mem. Sorts t in place. */
+void gcs_culprits_rank(struct gcs_culprit_table *t, struct gcs_culprit_memory *mem, struct gcs_culprits *out);
+
+/* When GCSTATS_CULPRITS=auto starts the sampler: the heap's post-GC
+ * samples show a first sign of growth, before the detector can say
+ * "growing": the recent window's mean is above the long window's by
+ * min_trend_pct or more, and the heap is above its lowest sample by at
+ * least min_rise_bytes. */
+struct gcs_culprits_auto {
+    double min_trend_pct;
+    uint64_t min_rise_bytes;
+};
+bool gcs_culprits_growth_seen(const struct gcs_culprits_auto *c, double usage_trend_pct, uint64_t current_bytes,
+                              uint64_t min_bytes, uint64_t samples);
+
+/* ---- The channel to the writer thread ------------------------------------
+ * A few fixed slots: a JavaScript thread claims a free one with a CAS,
+ * fills it, marks it ready and queues a record that names it; the writer
+ * copies it out and frees it. No lock, no wait: with no free slot the line
+ * is dropped (and counted by the caller). */
+#define GCS_CULPRIT_SLOTS 4
+enum { GCS_CULPRIT_SLOT_EMPTY, GCS_CULPRIT_SLOT_FILLING, GCS_CULPRIT_SLOT_READY };
+struct gcs_culprit_channel {
+    _Atomic int state[GCS_CULPRIT_SLOTS];
+    struct gcs_culprits slot[GCS_CULPRIT_SLOTS];
+};
+/* A slot to fill, or -1. */
+int gcs_culprit_channel_claim(struct gcs_culprit_channel *c);
+void gcs_culprit_channel_ready(struct gcs_culprit_channel *c, int slot);
+/* Gives a claimed or ready slot back (its line was dropped, or written). */
+void gcs_culprit_channel_release(struct gcs_culprit_channel *c, int slot);
+/* The writer: copies a ready slot out and frees it; false if it is not ready. */
+bool gcs_culprit_channel_take(struct gcs_culprit_channel *c, int slot, struct gcs_culprits *out);
+
+#endif

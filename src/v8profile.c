@@ -1,0 +1,212 @@
+#include "v8profile.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+#include "v8api.h"
+
+typedef void *(*get_heap_profiler_fn)(void *isolate);
+typedef bool (*start_sampling_fn)(void *profiler, uint64_t interval, int depth, int flags);
+typedef void (*stop_sampling_fn)(void *profiler);
+typedef void *(*get_allocation_profile_fn)(void *profiler);
+/* String::WriteUtf8(Isolate*, char*, int capacity, int *nchars, int options): V8 10 to 13. */
+typedef int (*write_utf8_fn)(const void *str, void *isolate, char *buf, int cap, int *nchars, int options);
+/* String::WriteUtf8V2(Isolate*, char*, size_t capacity, int flags, size_t *processed): V8 13 on. */
+typedef size_t (*write_utf8_v2_fn)(const void *str, void *isolate, char *buf, size_t cap, int flags, size_t *processed);
+
+static struct {
+    get_heap_profiler_fn get_heap_profiler;
+    start_sampling_fn start;
+    stop_sampling_fn stop;
+    get_allocation_profile_fn get_profile;
+    write_utf8_fn write_utf8;
+    write_utf8_v2_fn write_utf8_v2;
+    const struct gcs_alloc_profile_layout *layout;
+    bool bound;
+} fn;
+
+/* String::WriteOptions: NO_NULL_TERMINATION | REPLACE_INVALID_UTF8. */
+#define WRITE_UTF8_OPTIONS (2 | 8)
+/* String::WriteFlags::kReplaceInvalidUtf8 (no kNullTerminate). */
+#define WRITE_UTF8_V2_FLAGS 2
+
+bool gcs_v8_profiler_bind(const char **why)
+{
+    fn.get_heap_profiler = (get_heap_profiler_fn)dlsym(RTLD_DEFAULT, "_ZN2v87Isolate15GetHeapProfilerEv");
+    fn.start = (start_sampling_fn)dlsym(RTLD_DEFAULT, "_ZN2v812HeapProfiler25StartSamplingHeapProfilerEmiNS0_13SamplingFlagsE");
+    fn.stop = (stop_sampling_fn)dlsym(RTLD_DEFAULT, "_ZN2v812HeapProfiler24StopSamplingHeapProfilerEv");
+    fn.get_profile = (get_allocation_profile_fn)dlsym(RTLD_DEFAULT, "_ZN2v812HeapProfiler20GetAllocationProfileEv");
+    fn.write_utf8_v2 = (write_utf8_v2_fn)dlsym(RTLD_DEFAULT, "_ZNK2v86String11WriteUtf8V2EPNS_7IsolateEPcmiPm");
+    fn.write_utf8 = (write_utf8_fn)dlsym(RTLD_DEFAULT, "_ZNK2v86String9WriteUtf8EPNS_7IsolateEPciPii");
+    fn.layout = gcs_alloc_profile_layout(gcs_v8.v.major);
+    if (fn.get_heap_profiler == NULL || fn.start == NULL || fn.stop == NULL || fn.get_profile == NULL) {
+        *why = "V8's sampling heap profiler (Isolate::GetHeapProfiler, HeapProfiler::StartSamplingHeapProfiler, "
+               "GetAllocationProfile, StopSamplingHeapProfiler) is not exported by this node";
+        return false;
+    }
+    if (fn.write_utf8_v2 == NULL && fn.write_utf8 == NULL) {
+        *why = "neither String::WriteUtf8 nor String::WriteUtf8V2 is exported by this node";
+        return false;
+    }
+    if (fn.layout == NULL) {
+        *why = "gcstats does not know v8::AllocationProfile's layout in this V8";
+        return false;
+    }
+    /* The profile's std::vectors are read as libstdc++ lays them out. A
+     * node built against libc++ exports its std::__1 names; refuse it
+     * rather than guess. */
+    if (dlsym(RTLD_DEFAULT, "_ZNSt3__14coutE") != NULL || dlsym(RTLD_DEFAULT, "_ZNSt3__112basic_stringIcNS_11char_traitsIcEENS_9allocatorIcEEE6appendEPKcm") != NULL) {
+        *why = "this node uses libc++, whose std::vector layout gcstats does not read";
+        return false;
+    }
+    fn.bound = true;
+    return true;
+}
+
+bool gcs_v8_profiler_bound(void) { return fn.bound; }
+
+bool gcs_v8_profiler_start(void *isolate, uint64_t interval_bytes)
+{
+    void *profiler = fn.get_heap_profiler(isolate);
+    return profiler != NULL && fn.start(profiler, interval_bytes, GCS_PROFILE_STACK_DEPTH, 0);
+}
+
+void gcs_v8_profiler_stop(void *isolate)
+{
+    void *profiler = fn.get_heap_profiler(isolate);
+    if (profiler != NULL)
+        fn.stop(profiler);
+}
+
+static const void *ptr_at(const void *base, int offset)
+{
+    const void *p;
+    memcpy(&p, (const char *)base + offset, sizeof p);
+    return p;
+}
+
+static int32_t i32_at(const void *base, int offset)
+{
+    int32_t v;
+    memcpy(&v, (const char *)base + offset, sizeof v);
+    return v;
+}
+
+/* A std::vector of elements of `size` bytes: its first element and count.
+ * False when the three pointers cannot be a vector's. */
+static bool vector_at(const void *base, int offset, size_t size, const char **first, size_t *count)
+{
+    const char *begin = ptr_at(base, offset);
+    const char *end = ptr_at(base, offset + 8);
+    const char *cap = ptr_at(base, offset + 16);
+    if (begin == NULL)
+        return end == NULL && cap == NULL && (*first = NULL, *count = 0, true);
+    if (end < begin || cap < end || ((uintptr_t)begin & 7) != 0 || (size_t)(end - begin) % size != 0 ||
+        (size_t)(end - begin) / size > (1u << 24))
+        return false;
+    *first = begin;
+    *count = (size_t)(end - begin) / size;
+    return true;
+}
+
+static void read_string(void *isolate, const void *str, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (str != NULL) {
+        if (fn.write_utf8_v2 != NULL)
+            n = fn.write_utf8_v2(str, isolate, out, cap - 1, WRITE_UTF8_V2_FLAGS, NULL);
+        else {
+            int w = fn.write_utf8(str, isolate, out, (int)(cap - 1), NULL, WRITE_UTF8_OPTIONS);
+            n = w > 0 ? (size_t)w : 0;
+        }
+    }
+    out[n < cap ? n : cap - 1] = '\0';
+}
+
+/* The working area of a reading, kept off the JavaScript thread's stack.
+ * One reading at a time in the process: the caller serializes them. */
+#define MAX_DEPTH (GCS_PROFILE_STACK_DEPTH + 2)
+static struct {
+    struct gcs_js_frame frame[MAX_DEPTH];
+    const struct gcs_js_frame *path[MAX_DEPTH];
+    const void *node[MAX_DEPTH];
+    size_t next_child[MAX_DEPTH];
+} work;
+
+static bool read_tree(void *isolate, const void *root, uint64_t interval, struct gcs_culprit_table *t,
+                      struct gcs_profile_reading *out)
+{
+    const struct gcs_alloc_profile_layout *L = fn.layout;
+    int depth = 0;
+    const void *node = root;
+    for (;;) {
+        if (node != NULL) {
+            if (out->nodes >= GCS_PROFILE_MAX_NODES || depth >= MAX_DEPTH) {
+                out->cut = true;
+            } else {
+                out->nodes++;
+                struct gcs_js_frame *f = &work.frame[depth];
+                read_string(isolate, ptr_at(node, L->node_name), f->function, sizeof f->function);
+                read_string(isolate, ptr_at(node, L->node_script_name), f->url, sizeof f->url);
+                int32_t line = i32_at(node, L->node_line), column = i32_at(node, L->node_column);
+                f->line = line > 0 ? line : 0;      /* kNoLineNumberInfo is 0 */
+                f->column = column > 0 ? column : 0;
+                work.path[depth] = f;
+                work.node[depth] = node;
+                work.next_child[depth] = 0;
+                depth++;
+                const char *alloc;
+                size_t nalloc;
+                if (!vector_at(node, L->node_allocations, (size_t)L->allocation_size, &alloc, &nalloc))
+                    return false;
+                for (size_t i = 0; i < nalloc; i++) {
+                    const char *a = alloc + i * (size_t)L->allocation_size;
+                    uint64_t size;
+                    uint32_t count;
+                    memcpy(&size, a + L->allocation_bytes, sizeof size);
+                    memcpy(&count, a + L->allocation_count, sizeof count);
+                    gcs_culprit_table_add(t, work.path, depth, size, count, interval);
+                }
+            }
+        }
+        /* The next child of the innermost node that has one left. */
+        node = NULL;
+        while (depth > 0 && node == NULL) {
+            const char *children;
+            size_t nchildren;
+            if (!vector_at(work.node[depth - 1], L->node_children, sizeof(void *), &children, &nchildren))
+                return false;
+            size_t i = work.next_child[depth - 1]++;
+            if (i < nchildren) {
+                node = ptr_at(children, (int)(i * sizeof(void *)));
+                if (node == NULL)
+                    return false;
+            } else {
+                depth--;
+            }
+        }
+        if (node == NULL)
+            return true;
+    }
+}
+
+bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_culprit_table *t,
+                          struct gcs_profile_reading *out)
+{
+    memset(out, 0, sizeof *out);
+    gcs_culprit_table_init(t);
+    void *profiler = fn.get_heap_profiler(isolate);
+    if (profiler == NULL)
+        return false;
+    void *profile = fn.get_profile(profiler);
+    bool ok = false;
+    if (profile != NULL) {
+        void *const *vtable = ptr_at(profile, 0);
+        void *(*get_root)(void *) = (void *(*)(void *))vtable[fn.layout->slot_root];
+        void (*delete_profile)(void *) = (void (*)(void *))vtable[fn.layout->slot_deleting_dtor];
+        const void *root = get_root(profile);
+        ok = root != NULL && read_tree(isolate, root, interval_bytes, t, out);
+        delete_profile(profile);
+    }
+    return ok;
+}
