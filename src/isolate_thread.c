@@ -269,6 +269,7 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     s->heap_checked = false;
     s->sampler_wanted = culprits_mode == GCS_CULPRITS_ALWAYS && gcs_v8_profiler_bound();
     s->sampler_on = s->culprits_due = s->culprits_interrupt_pending = false;
+    s->sampler_hooked = s->sampler_closed = false;
     s->culprits_next_ms = 0;
     s->culprits_previous_ms = 0;
     s->culprit_memory.have = false;
@@ -402,6 +403,21 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
     atomic_flag_clear(&culprits_table_busy);
 }
 
+/* node frees this isolate's environment (its thread, before V8 disposes
+ * the isolate): the sampler stops here, for good. */
+static void culprits_cleanup(void *slot)
+{
+    struct gcs_isolate *s = slot;
+    if (atomic_load(&s->state) != GCS_SLOT_ATTACHED || s->tid != this_thread())
+        return;
+    s->sampler_closed = true;
+    s->sampler_wanted = s->culprits_due = false;
+    if (s->sampler_on) {
+        gcs_v8_profiler_stop(atomic_load(&s->isolate));
+        s->sampler_on = false;
+    }
+}
+
 static void culprits_interrupt(void *isolate, void *slot)
 {
     struct gcs_isolate *s = slot;
@@ -410,7 +426,16 @@ static void culprits_interrupt(void *isolate, void *slot)
         return;
     s->culprits_interrupt_pending = false;
     int64_t now_ms = gcs_monotonic_coarse_ms();
+    if (s->sampler_closed)
+        return;
     if (s->sampler_wanted && !s->sampler_on) {
+        if (!s->sampler_hooked) {
+            if (!gcs_v8_profiler_stop_at_cleanup(isolate, culprits_cleanup, s)) {
+                s->culprits_next_ms = now_ms + CULPRITS_RETRY_MS;
+                return;
+            }
+            s->sampler_hooked = true;
+        }
         if (!gcs_v8_profiler_start(isolate, culprits_interval)) {
             s->culprits_next_ms = now_ms + CULPRITS_REFUSED_BACKOFF_MS;
             s->culprits_due = false;
@@ -431,7 +456,8 @@ static void culprits_interrupt(void *isolate, void *slot)
 
 static bool culprits_work_due(const struct gcs_isolate *s)
 {
-    if (s->culprits_interrupt_pending || (!s->culprits_due && s->sampler_wanted == s->sampler_on))
+    if (s->culprits_interrupt_pending || s->sampler_closed ||
+        (!s->culprits_due && s->sampler_wanted == s->sampler_on))
         return false;
     return gcs_monotonic_coarse_ms() >= s->culprits_next_ms;
 }

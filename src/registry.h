@@ -56,6 +56,8 @@ struct gcs_isolate {
     /* V8's sampling heap profiler in this isolate (culprits.h). */
     bool sampler_wanted;               /* decided in the GC epilogue */
     bool sampler_on;                   /* gcstats started it (and so may read and stop it) */
+    bool sampler_hooked;               /* node stops it at the environment's cleanup */
+    bool sampler_closed;               /* that cleanup ran: never again here */
     bool culprits_due;                 /* a heap leak line owes a culprits line */
     bool culprits_interrupt_pending;
     uint32_t culprits_report;          /* the leak report it goes with */

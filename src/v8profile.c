@@ -12,6 +12,7 @@ typedef void *(*get_allocation_profile_fn)(void *profiler);
 /* String::WriteUtf8(Isolate*, char*, int capacity, int *nchars, int options): V8 10 to 13. */
 typedef int (*write_utf8_fn)(const void *str, void *isolate, char *buf, int cap, int *nchars, int options);
 /* String::WriteUtf8V2(Isolate*, char*, size_t capacity, int flags, size_t *processed): V8 13 on. */
+typedef void (*add_cleanup_hook_fn)(void *isolate, void (*fun)(void *arg), void *arg);
 typedef size_t (*write_utf8_v2_fn)(const void *str, void *isolate, char *buf, size_t cap, int flags, size_t *processed);
 
 static struct {
@@ -21,6 +22,7 @@ static struct {
     get_allocation_profile_fn get_profile;
     write_utf8_fn write_utf8;
     write_utf8_v2_fn write_utf8_v2;
+    add_cleanup_hook_fn add_cleanup_hook;
     const struct gcs_alloc_profile_layout *layout;
     bool bound;
 } fn;
@@ -38,10 +40,16 @@ bool gcs_v8_profiler_bind(const char **why)
     fn.get_profile = (get_allocation_profile_fn)dlsym(RTLD_DEFAULT, "_ZN2v812HeapProfiler20GetAllocationProfileEv");
     fn.write_utf8_v2 = (write_utf8_v2_fn)dlsym(RTLD_DEFAULT, "_ZNK2v86String11WriteUtf8V2EPNS_7IsolateEPcmiPm");
     fn.write_utf8 = (write_utf8_fn)dlsym(RTLD_DEFAULT, "_ZNK2v86String9WriteUtf8EPNS_7IsolateEPciPii");
+    fn.add_cleanup_hook = (add_cleanup_hook_fn)dlsym(RTLD_DEFAULT, "_ZN4node25AddEnvironmentCleanupHookEPN2v87IsolateEPFvPvES3_");
     fn.layout = gcs_alloc_profile_layout(gcs_v8.v.major);
     if (fn.get_heap_profiler == NULL || fn.start == NULL || fn.stop == NULL || fn.get_profile == NULL) {
         *why = "V8's sampling heap profiler (Isolate::GetHeapProfiler, HeapProfiler::StartSamplingHeapProfiler, "
                "GetAllocationProfile, StopSamplingHeapProfiler) is not exported by this node";
+        return false;
+    }
+    if (fn.add_cleanup_hook == NULL) {
+        *why = "node::AddEnvironmentCleanupHook is not exported by this node: gcstats could not stop the "
+               "sampler before V8 disposes the isolate";
         return false;
     }
     if (fn.write_utf8_v2 == NULL && fn.write_utf8 == NULL) {
@@ -69,6 +77,16 @@ bool gcs_v8_profiler_start(void *isolate, uint64_t interval_bytes)
 {
     void *profiler = fn.get_heap_profiler(isolate);
     return profiler != NULL && fn.start(profiler, interval_bytes, GCS_PROFILE_STACK_DEPTH, 0);
+}
+
+bool gcs_v8_profiler_stop_at_cleanup(void *isolate, void (*hook)(void *arg), void *arg)
+{
+    /* AddEnvironmentCleanupHook finds the environment through the current
+     * context and aborts without one: ask node first, gently. */
+    if (gcs_v8_event_loop_fd(isolate, false) < 0)
+        return false;
+    fn.add_cleanup_hook(isolate, hook, arg);
+    return true;
 }
 
 void gcs_v8_profiler_stop(void *isolate)

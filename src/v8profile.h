@@ -30,6 +30,17 @@ bool gcs_v8_profiler_bound(void);
 bool gcs_v8_profiler_start(void *isolate, uint64_t interval_bytes);
 void gcs_v8_profiler_stop(void *isolate);
 
+/* The sampler must be stopped before V8 disposes the isolate: V8 13.6
+ * (Node 24) deletes its samples' global handles after the isolate's global
+ * handles are gone and crashes (SIGSEGV in GlobalHandles::Destroy at a
+ * normal exit, seen here). node::AddEnvironmentCleanupHook runs hook(arg)
+ * on the isolate's thread when node frees the environment (a normal end of
+ * the main thread or of a Worker), before the isolate is disposed.
+ * process.exit() never disposes the isolate. False if this thread has no
+ * current node environment now (then nothing was added: try later). Add
+ * one hook per isolate: node aborts on the same hook and arg twice. */
+bool gcs_v8_profiler_stop_at_cleanup(void *isolate, void (*hook)(void *arg), void *arg);
+
 #define GCS_PROFILE_STACK_DEPTH 32
 /* The most profile nodes read per profile: a bound on the pause. */
 #define GCS_PROFILE_MAX_NODES 4096
