@@ -3,7 +3,9 @@
  *   v8facts_dump range              {"min":10,"max":14}
  *   v8facts_dump row MAJOR          the row of that major (exit 2 if none)
  *   v8facts_dump decode MAJOR HEX   the fields gcs_heap_stats_decode reads
- *                                   out of those bytes of a HeapStatistics */
+ *                                   out of those bytes of a HeapStatistics
+ *   v8facts_dump profile MAJOR      the v8::AllocationProfile layout src/v8profile.c
+ *                                   reads (exit 2 if none) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,24 @@ static int decode(int major, const char *hex)
     return 0;
 }
 
+static int print_profile_layout(int major)
+{
+    const struct gcs_alloc_profile_layout *L = gcs_alloc_profile_layout(major);
+    if (L == NULL)
+        return 2;
+    printf("{\"node\":{\"size\":%d,\"name\":%d,\"script_name\":%d,\"script_id\":%d,\"line_number\":%d,"
+           "\"column_number\":%d,\"node_id\":%d,\"children\":%d,\"allocations\":%d},",
+           L->node_size, L->node_name, L->node_script_name, L->node_script_id, L->node_line, L->node_column,
+           L->node_id, L->node_children, L->node_allocations);
+    printf("\"allocation\":{\"size\":%d,\"bytes\":%d,\"count\":%d},", L->allocation_size,
+           L->allocation_bytes, L->allocation_count);
+    printf("\"vector_size\":%d,\"vector_begin_end_capacity\":true,\"local_size\":%d,", L->vector_size, L->local_size);
+    printf("\"vtable\":{\"GetRootNode\":%d,\"GetSamples\":%d,\"complete_dtor\":%d,\"deleting_dtor\":%d,"
+           "\"virtuals\":%d}}\n",
+           L->slot_root, L->slot_samples, L->slot_complete_dtor, L->slot_deleting_dtor, L->virtuals);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "range") == 0) {
@@ -92,6 +112,8 @@ int main(int argc, char **argv)
     }
     if (argc == 4 && strcmp(argv[1], "decode") == 0)
         return decode(atoi(argv[2]), argv[3]);
-    fprintf(stderr, "usage: %s range | row MAJOR | decode MAJOR HEX\n", argv[0]);
+    if (argc == 3 && strcmp(argv[1], "profile") == 0)
+        return print_profile_layout(atoi(argv[2]));
+    fprintf(stderr, "usage: %s range | row MAJOR | decode MAJOR HEX | profile MAJOR\n", argv[0]);
     return 1;
 }

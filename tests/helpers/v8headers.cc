@@ -34,6 +34,7 @@
 
 #define private public
 #include "v8-callbacks.h"
+#include "v8-profiler.h"
 #include "v8-statistics.h"
 #include "v8-version.h"
 #undef private
@@ -98,6 +99,67 @@ struct Probe final : v8::MeasureMemoryDelegate {
     virtual void AfterTheBase() {}
 };
 
+int profile_destroyed, profile_deleted;
+
+// The same for v8::AllocationProfile, which V8 deletes through its vtable.
+struct ProfileProbe final : v8::AllocationProfile {
+    ~ProfileProbe() override { profile_destroyed++; }
+    static void operator delete(void *p) {
+        profile_deleted++;
+        ::operator delete(p);
+    }
+    Node *GetRootNode() override { return nullptr; }
+    const std::vector<Sample> &GetSamples() override { return samples; }
+    virtual void AfterTheBase() {}
+    std::vector<Sample> samples;
+};
+
+// The AllocationProfile layout src/v8profile.c reads, and whether
+// std::vector is three pointers, begin, end and end of capacity, in this
+// C++ library (libstdc++ here, as in every node binary gcstats knows).
+void print_allocation_profile() {
+    using Node = v8::AllocationProfile::Node;
+    using Allocation = v8::AllocationProfile::Allocation;
+    std::vector<Node *> v;
+    v.reserve(4);
+    v.push_back(nullptr);
+    Node **words[3];
+    static_assert(sizeof v == sizeof words, "std::vector is three pointers");
+    std::memcpy(words, &v, sizeof words);
+    bool begin_end_capacity = words[0] == v.data() && words[1] == v.data() + 1 && words[2] == v.data() + v.capacity();
+
+    long complete_dtor = -1, deleting_dtor = -1;
+    long root = slot_of(&v8::AllocationProfile::GetRootNode), samples = slot_of(&v8::AllocationProfile::GetSamples);
+    long virtuals = slot_of(&ProfileProbe::AfterTheBase);
+    for (long s = 0; s < virtuals; s++) {
+        if (s == root || s == samples) continue;
+        ProfileProbe *p = new ProfileProbe;
+        void **vtable = *reinterpret_cast<void ***>(p);
+        profile_destroyed = profile_deleted = 0;
+        reinterpret_cast<void (*)(void *)>(vtable[s])(p);
+        if (profile_destroyed == 1 && profile_deleted == 0) {
+            complete_dtor = s;
+            ::operator delete(p);
+        } else if (profile_destroyed == 1 && profile_deleted == 1) {
+            deleting_dtor = s;
+        }
+    }
+    std::printf("\"allocation_profile\":{\"node\":{\"size\":%zu,\"name\":%zu,\"script_name\":%zu,\"script_id\":%zu,"
+                "\"line_number\":%zu,\"column_number\":%zu,\"node_id\":%zu,\"children\":%zu,\"allocations\":%zu},",
+                sizeof(Node), offsetof(Node, name), offsetof(Node, script_name), offsetof(Node, script_id),
+                offsetof(Node, line_number), offsetof(Node, column_number), offsetof(Node, node_id),
+                offsetof(Node, children), offsetof(Node, allocations));
+    static_assert(sizeof(Node::line_number) == 4 && sizeof(Node::column_number) == 4, "int");
+    static_assert(sizeof(Allocation::size) == 8 && sizeof(Allocation::count) == 4, "size_t and unsigned int");
+    std::printf("\"allocation\":{\"size\":%zu,\"bytes\":%zu,\"count\":%zu},", sizeof(Allocation),
+                offsetof(Allocation, size), offsetof(Allocation, count));
+    std::printf("\"vector_size\":%zu,\"vector_begin_end_capacity\":%s,\"local_size\":%zu,", sizeof(std::vector<Node *>),
+                begin_end_capacity ? "true" : "false", sizeof(v8::Local<v8::String>));
+    std::printf("\"vtable\":{\"GetRootNode\":%ld,\"GetSamples\":%ld,\"complete_dtor\":%ld,\"deleting_dtor\":%ld,"
+                "\"virtuals\":%ld}},",
+                root, samples, complete_dtor, deleting_dtor, virtuals);
+}
+
 }  // namespace
 
 int main() {
@@ -145,6 +207,7 @@ int main() {
     std::printf("\"},");
 
     std::printf("\"heap_space_statistics\":{\"size\":%zu},", sizeof(v8::HeapSpaceStatistics));
+    print_allocation_profile();
 
     std::printf("\"gc_type\":{\"scavenge\":%d,\"minor_ms\":%d,\"mark_compact\":%d,"
                 "\"incremental\":%d,\"weak_callbacks\":%d},\"gc_type_all\":%d,",

@@ -76,6 +76,12 @@ test('the table agrees with the headers of this node\'s V8', { skip: noHeaders }
   assert.deepEqual(row.measure_memory_delegate, headers.measure_memory_delegate, 'v8::MeasureMemoryDelegate vtable');
 });
 
+test('the AllocationProfile layout culprits read agrees with the headers', { skip: noHeaders }, () => {
+  const r = spawnSync(dump, ['profile', String(v8Major)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `gcstats knows no AllocationProfile layout for V8 ${v8Major} (src/v8layout.c)`);
+  assert.deepEqual(JSON.parse(r.stdout), readHeaders().allocation_profile, 'v8::AllocationProfile');
+});
+
 test('gcstats decodes a HeapStatistics laid out by the headers', { skip: noHeaders }, () => {
   const headers = readHeaders();
   const decoded = JSON.parse(execFileSync(dump, ['decode', String(v8Major), headers.heap_statistics.bytes], { encoding: 'utf8' }));

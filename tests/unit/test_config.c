@@ -145,6 +145,38 @@ static void probe_budget_settings(void **state)
     }
 }
 
+/* GCSTATS_CULPRITS: auto (default), always or off; GCSTATS_CULPRITS_INTERVAL:
+ * bytes from 1k to 1G (default 512k, V8's own); anything else is named. */
+static void culprits_settings(void **state)
+{
+    (void)state;
+    struct gcs_config c;
+    struct gcs_env none = { 0 };
+    gcs_config_parse(&none, 1, &c);
+    assert_int_equal(c.culprits, GCS_CULPRITS_AUTO);
+    assert_int_equal(c.culprits_interval_bytes, 524288);
+    const struct { const char *mode, *interval; int want_mode; uint64_t want_interval; int problems; } cases[] = {
+        { "always", "64k", GCS_CULPRITS_ALWAYS, 65536, 0 },
+        { "off", "1024", GCS_CULPRITS_OFF, 1024, 0 },
+        { "auto", "1G", GCS_CULPRITS_AUTO, 1u << 30, 0 },
+        { "ALWAYS", "1023", GCS_CULPRITS_AUTO, 524288, 2 },
+        { "", "2G", GCS_CULPRITS_AUTO, 524288, 2 },
+        { "on", "-1", GCS_CULPRITS_AUTO, 524288, 2 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gcs_env e = { .culprits = cases[i].mode, .culprits_interval = cases[i].interval };
+        gcs_config_parse(&e, 1, &c);
+        assert_int_equal(c.culprits, cases[i].want_mode);
+        assert_int_equal(c.culprits_interval_bytes, cases[i].want_interval);
+        assert_int_equal(c.problems, cases[i].problems);
+        if (cases[i].problems) {
+            assert_non_null(strstr(c.problem[0], "GCSTATS_CULPRITS="));
+            assert_non_null(strstr(c.problem[1], "GCSTATS_CULPRITS_INTERVAL="));
+        }
+    }
+    assert_string_equal(gcs_culprits_mode_name(GCS_CULPRITS_ALWAYS), "always");
+}
+
 static void probe_settings(void **state)
 {
     (void)state;
@@ -305,6 +337,7 @@ int main(void)
         cmocka_unit_test(mapping_settings),
         cmocka_unit_test(probe_settings),
         cmocka_unit_test(probe_budget_settings),
+        cmocka_unit_test(culprits_settings),
         cmocka_unit_test(path_templates),
         cmocka_unit_test(defaults),
         cmocka_unit_test(bad_values_name_variable_and_value),
