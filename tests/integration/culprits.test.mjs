@@ -34,9 +34,12 @@ function assertNamesTheLeak(c) {
     (top.function === '' && top.line === callbackLine);
   assert.ok(named, `the top site is not retainOrder (line ${retainOrderLine}) or its caller (line ${callbackLine}): ${JSON.stringify(top)}`);
   assert.ok(top.column >= 1);
-  for (const s of c.sites.slice(0, 3)) {
-    assert.ok(!(s.function === 'churnDecoy' || (isFixture(s.url) && s.line === decoyLine)),
-      `the decoy is in the top three: ${JSON.stringify(c.sites)}`);
+  // The decoy allocates ten times more than the leak and keeps nothing:
+  // with every sample counted it would lead. Only its newest objects, not
+  // yet collected when the profile is read, can still hold a sample or two.
+  const decoy = c.sites.filter((s) => s.function === 'churnDecoy' || (isFixture(s.url) && s.line === decoyLine));
+  for (const s of decoy) {
+    assert.ok(s.samples <= 2 && s.share < 0.1, `the decoy holds live samples: ${JSON.stringify(c.sites)}`);
   }
   assert.ok(top.bytes > 0 && top.bytes <= c.sampled_bytes);
   assert.ok(top.share > 0.5 && top.share <= 1, `share ${top.share}`);
