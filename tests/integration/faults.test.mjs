@@ -1,7 +1,9 @@
 // Fault injection: many short node processes under the preload, each
 // ended in one of the ways an application can end (tests/fixtures/fault.js),
 // while Workers allocate and the probe is due often (GCSTATS_PROBE=1, and
-// GCSTATS_PROBE_BUDGET=100 so that its CPU budget does not space it out).
+// GCSTATS_PROBE_BUDGET=100 so that its CPU budget does not space it out),
+// and V8's sampling heap profiler runs in every isolate (GCSTATS_CULPRITS=always:
+// an isolate disposed while sampling crashed Node 24).
 // gcstats must never crash a process the application did not crash, never
 // change its exit status, write only whole JSON lines, one exit line where
 // the process can write one and none where it cannot, and no error line.
@@ -35,7 +37,7 @@ const modeNames = Object.keys(modes);
 const fixture = join(fixtures, 'fault.js');
 const RUNS = Number(process.env.GCSTATS_FAULT_RUNS || (process.env.GCSTATS_TEST_NODE ? 40 : 200));
 const PARALLEL = 2;
-const PROBE_OFTEN = { GCSTATS_PROBE: '1', GCSTATS_PROBE_BUDGET: '100' };
+const PROBE_OFTEN = { GCSTATS_PROBE: '1', GCSTATS_PROBE_BUDGET: '100', GCSTATS_CULPRITS: 'always' };
 // A run lasts 1.5 s at most by itself; a hang must fail, not block the suite.
 const RUN_TIMEOUT_MS = 30000;
 
@@ -44,7 +46,7 @@ function nodeArgs(seed, mode) {
 }
 
 function replayCommand(seed, mode) {
-  return `GCSTATS_PROBE=1 GCSTATS_PROBE_BUDGET=100 LD_PRELOAD=${lib} ${nodeBin} ${nodeArgs(seed, mode).join(' ')}`;
+  return `GCSTATS_PROBE=1 GCSTATS_PROBE_BUDGET=100 GCSTATS_CULPRITS=always LD_PRELOAD=${lib} ${nodeBin} ${nodeArgs(seed, mode).join(' ')}`;
 }
 
 // The exit code the fixture draws from its seed is on its stdout line
