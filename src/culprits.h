@@ -84,18 +84,16 @@ struct gcs_culprit_memory {
     uint64_t bytes[GCS_CULPRIT_REMEMBERED];
 };
 
-/* Why a culprits line is made. */
-enum gcs_culprits_reason { GCS_CULPRITS_LEAK, GCS_CULPRITS_LATE };
-
 /* A culprits line's content: the top sites of one profile. */
 struct gcs_culprits {
     uint32_t isolate;
     int64_t ts_ms;
     int64_t since_ms;                     /* when the sampler started (wall clock) */
     uint32_t report;                      /* the leak line's report number it goes with */
-    enum gcs_culprits_reason reason;
     uint64_t interval_bytes;
     uint64_t total_bytes, total_samples;
+    uint64_t samples_at_leak;             /* samples when the leak line came (fewer: the line waited) */
+    uint64_t read_ns;                     /* the pause reading and ranking took on the isolate's thread */
     uint32_t nodes;                       /* profile nodes read */
     bool cut;                             /* the profile had more nodes than gcstats reads */
     bool have_previous;

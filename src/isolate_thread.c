@@ -363,7 +363,10 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
         return;
     }
     struct gcs_profile_reading reading;
+    uint64_t began_ns = gcs_monotonic_ns();
     bool read = gcs_v8_profiler_read(isolate, culprits_interval, &culprits_table, &reading);
+    if (read && s->culprits_tries == 0)
+        s->culprits_first_samples = culprits_table.total_samples;
     if (!read) {
         /* No profile: someone else stopped the sampler. */
         s->sampler_on = false;
@@ -381,13 +384,14 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
             c->ts_ms = gcs_wall_ms();
             c->since_ms = s->sampler_since_ms;
             c->report = s->culprits_report;
-            c->reason = s->culprits_tries > 0 ? GCS_CULPRITS_LATE : GCS_CULPRITS_LEAK;
+            c->samples_at_leak = s->culprits_first_samples;
             c->interval_bytes = culprits_interval;
             c->nodes = reading.nodes;
             c->cut = reading.cut;
             c->have_previous = s->culprits_previous_ms != 0;
             c->previous_ms = s->culprits_previous_ms;
             gcs_culprits_rank(&culprits_table, &s->culprit_memory, c);
+            c->read_ns = gcs_monotonic_ns() - began_ns;
             s->culprits_previous_ms = c->ts_ms;
             gcs_culprit_channel_ready(&culprits_channel, slot);
             struct gcs_record r;

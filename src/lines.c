@@ -390,8 +390,10 @@ static size_t format_culprits(struct gcs_json *j, const struct gcs_record *r, co
     gcs_json_u64(j, "interval_bytes", c->interval_bytes);
     gcs_json_u64(j, "sampled_bytes", c->total_bytes);
     gcs_json_u64(j, "samples", c->total_samples);
+    gcs_json_u64(j, "samples_at_leak", c->samples_at_leak);
     gcs_json_u64(j, "nodes", c->nodes);
     gcs_json_bool(j, "cut", c->cut);
+    put_ms(j, "read_ms", c->read_ns);
     if (c->have_previous)
         gcs_json_time(j, "previous", c->previous_ms);
     else

@@ -62,6 +62,7 @@ struct gcs_isolate {
     bool culprits_interrupt_pending;
     uint32_t culprits_report;          /* the leak report it goes with */
     uint32_t culprits_tries;           /* readings that found too few samples for it */
+    uint64_t culprits_first_samples;   /* samples the first of them found */
     int64_t culprits_next_ms;          /* monotonic: not before this (a retry for more samples) */
     int64_t sampler_since_ms;          /* wall clock: when the sampler started */
     int64_t culprits_previous_ms;      /* wall clock: the previous culprits line; 0 none */

@@ -44,6 +44,8 @@ function assertNamesTheLeak(c) {
   assert.ok(top.bytes > 0 && top.bytes <= c.sampled_bytes);
   assert.ok(top.share > 0.5 && top.share <= 1, `share ${top.share}`);
   assert.ok(c.samples >= 10, `${c.samples} samples`);
+  assert.ok(c.samples_at_leak >= 1 && c.samples_at_leak <= c.samples);
+  assert.ok(c.nodes >= 2 && c.cut === false && typeof c.read_ms === 'number');
   assert.equal(c.previous, null);
   assert.ok(c.sites.every((s) => s.growth_bytes === null), 'no growth on the first line');
 }

@@ -207,6 +207,8 @@ static void culprits_line(void **state)
     c.interval_bytes = INTERVAL;
     c.total_bytes = 2000;
     c.total_samples = 12;
+    c.samples_at_leak = 4;
+    c.read_ns = 1234567;
     c.nodes = 6;
     c.n = 1;
     c.top[0].frame = frame("retainOrder", app, 10, 21);
@@ -221,6 +223,8 @@ static void culprits_line(void **state)
     assert_string_equal(json_string_value(json_object_get(v, "event")), "culprits");
     assert_int_equal(json_integer_value(json_object_get(v, "isolate")), 2);
     assert_int_equal(json_integer_value(json_object_get(v, "samples")), 12);
+    assert_int_equal(json_integer_value(json_object_get(v, "samples_at_leak")), 4);
+    assert_true(json_real_value(json_object_get(v, "read_ms")) == 1.235);
     assert_true(json_is_null(json_object_get(v, "previous")));
     json_t *s = json_array_get(json_object_get(v, "sites"), 0);
     assert_string_equal(json_string_value(json_object_get(s, "function")), "retainOrder");
