@@ -28,12 +28,13 @@
 //
 //   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off]
 //                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S]
-//                        [--lib PATH] [--node PATH] [--md FILE]
+//                        [--lib PATH] [--node PATH] [--md FILE] [--gcstats-env NAME=VALUE,...]
 // Defaults: 5 pairs, 45 s, every workload, modes none,default, 600 MB and
 // 2048 MB live, 4000 requests a second over HTTP after 40 s of the same
 // (the servers' runs last ~85 s at 600 MB, ~110 s at 2 GB). Raw lines, each run's
 // numbers (runs.json) and the table (probe.md, or --md) go to
-// $TMPDIR/gcstats-probe-*/.
+// $TMPDIR/gcstats-probe-*/. --gcstats-env adds settings to every run under
+// the preload, e.g. GCSTATS_CULPRITS=always to measure the heap sampler.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,8 @@ const rate = Number(arg('rate', 4000));
 const requests = arg('requests', 'http');
 const warmup = Number(arg('warmup', 40));
 const modes = arg('modes', 'none,default').split(',');
+const gcstatsEnv = Object.fromEntries((arg('gcstats-env', '') || '').split(',').filter(Boolean)
+  .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const out = mkdtempSync(join(tmpdir(), 'gcstats-probe-'));
 const mdFile = arg('md', join(out, 'probe.md'));
 const measure = join(here, 'probe', 'measure.js');
@@ -85,7 +88,7 @@ function once(w, mode, i) {
     const env = { ...process.env, ...w.env };
     delete env.LD_PRELOAD;
     for (const k of Object.keys(env)) if (k.startsWith('GCSTATS_')) delete env[k];
-    if (mode !== 'none') Object.assign(env, { LD_PRELOAD: lib, GCSTATS_FILE: file });
+    if (mode !== 'none') Object.assign(env, gcstatsEnv, { LD_PRELOAD: lib, GCSTATS_FILE: file });
     if (mode === 'off') env.GCSTATS_PROBE = '0';
     const child = spawn(node, [...w.nodeFlags, '--expose-gc', '--require', measure, w.script],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
