@@ -311,11 +311,18 @@ void gcs_isolate_attach_interrupt(void *isolate, void *slot)
 
 /* ---- The probe: asked for at the poll, done in an interrupt ------------- */
 
+/* An interrupt asked for this slot runs for the isolate attached there,
+ * on its own thread, while gcstats still watches. */
+static bool interrupt_still_ours(const struct gcs_isolate *s, void *isolate)
+{
+    return gcs_watch_enabled() && atomic_load(&s->isolate) == isolate &&
+           atomic_load(&s->state) == GCS_SLOT_ATTACHED && s->tid == this_thread();
+}
+
 static void probe_interrupt(void *isolate, void *slot)
 {
     struct gcs_isolate *s = slot;
-    if (!gcs_watch_enabled() || atomic_load(&s->isolate) != isolate ||
-        atomic_load(&s->state) != GCS_SLOT_ATTACHED || s->tid != this_thread())
+    if (!interrupt_still_ours(s, isolate))
         return;
     s->probe_interrupt_pending = false;
     /* While V8 is marking, a full GC is on its way already. */
@@ -425,8 +432,7 @@ static void culprits_cleanup(void *slot)
 static void culprits_interrupt(void *isolate, void *slot)
 {
     struct gcs_isolate *s = slot;
-    if (!gcs_watch_enabled() || atomic_load(&s->isolate) != isolate ||
-        atomic_load(&s->state) != GCS_SLOT_ATTACHED || s->tid != this_thread())
+    if (!interrupt_still_ours(s, isolate))
         return;
     s->culprits_interrupt_pending = false;
     int64_t now_ms = gcs_monotonic_coarse_ms();

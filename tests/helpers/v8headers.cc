@@ -99,13 +99,11 @@ struct Probe final : v8::MeasureMemoryDelegate {
     virtual void AfterTheBase() {}
 };
 
-int profile_destroyed, profile_deleted;
-
 // The same for v8::AllocationProfile, which V8 deletes through its vtable.
 struct ProfileProbe final : v8::AllocationProfile {
-    ~ProfileProbe() override { profile_destroyed++; }
+    ~ProfileProbe() override { destroyed++; }
     static void operator delete(void *p) {
-        profile_deleted++;
+        deleted++;
         ::operator delete(p);
     }
     Node *GetRootNode() override { return nullptr; }
@@ -113,6 +111,27 @@ struct ProfileProbe final : v8::AllocationProfile {
     virtual void AfterTheBase() {}
     std::vector<Sample> samples;
 };
+
+// The destructors have no pointer to member: find them by calling each
+// slot of a fresh T's vtable that is not one of the named functions
+// (skip_a, skip_b). Returns the complete and the deleting destructor's.
+template <typename T> std::pair<long, long> destructor_slots(long virtuals, long skip_a, long skip_b) {
+    long complete_dtor = -1, deleting_dtor = -1;
+    for (long s = 0; s < virtuals; s++) {
+        if (s == skip_a || s == skip_b) continue;
+        T *p = new T;
+        void **vtable = *reinterpret_cast<void ***>(p);
+        destroyed = deleted = 0;
+        reinterpret_cast<void (*)(void *)>(vtable[s])(p);
+        if (destroyed == 1 && deleted == 0) {
+            complete_dtor = s;
+            ::operator delete(p);
+        } else if (destroyed == 1 && deleted == 1) {
+            deleting_dtor = s;
+        }
+    }
+    return {complete_dtor, deleting_dtor};
+}
 
 // The AllocationProfile layout src/v8profile.c reads, and whether
 // std::vector is three pointers, begin, end and end of capacity, in this
@@ -128,22 +147,9 @@ void print_allocation_profile() {
     std::memcpy(words, &v, sizeof words);
     bool begin_end_capacity = words[0] == v.data() && words[1] == v.data() + 1 && words[2] == v.data() + v.capacity();
 
-    long complete_dtor = -1, deleting_dtor = -1;
     long root = slot_of(&v8::AllocationProfile::GetRootNode), samples = slot_of(&v8::AllocationProfile::GetSamples);
     long virtuals = slot_of(&ProfileProbe::AfterTheBase);
-    for (long s = 0; s < virtuals; s++) {
-        if (s == root || s == samples) continue;
-        ProfileProbe *p = new ProfileProbe;
-        void **vtable = *reinterpret_cast<void ***>(p);
-        profile_destroyed = profile_deleted = 0;
-        reinterpret_cast<void (*)(void *)>(vtable[s])(p);
-        if (profile_destroyed == 1 && profile_deleted == 0) {
-            complete_dtor = s;
-            ::operator delete(p);
-        } else if (profile_destroyed == 1 && profile_deleted == 1) {
-            deleting_dtor = s;
-        }
-    }
+    auto [complete_dtor, deleting_dtor] = destructor_slots<ProfileProbe>(virtuals, root, samples);
     std::printf("\"allocation_profile\":{\"node\":{\"size\":%zu,\"name\":%zu,\"script_name\":%zu,\"script_id\":%zu,"
                 "\"line_number\":%zu,\"column_number\":%zu,\"node_id\":%zu,\"children\":%zu,\"allocations\":%zu},",
                 sizeof(Node), offsetof(Node, name), offsetof(Node, script_name), offsetof(Node, script_id),
@@ -221,25 +227,10 @@ int main() {
                 int(v8::kGCTypeProcessWeakCallbacks), int(v8::kGCTypeAll));
     std::printf("\"gc_flags\":{\"forced\":%d},", int(v8::kGCCallbackFlagForced));
 
-    // The destructors have no pointer to member: find them by calling
-    // each slot that is not one of the named functions on a fresh Probe.
     long should_measure = slot_of(&v8::MeasureMemoryDelegate::ShouldMeasure);
     long measurement_complete = slot_of(&v8::MeasureMemoryDelegate::MeasurementComplete);
     long virtuals = slot_of(&Probe::AfterTheBase);
-    long complete_dtor = -1, deleting_dtor = -1;
-    for (long s = 0; s < virtuals; s++) {
-        if (s == should_measure || s == measurement_complete) continue;
-        Probe *p = new Probe;
-        void **vtable = *reinterpret_cast<void ***>(p);
-        destroyed = deleted = 0;
-        reinterpret_cast<void (*)(void *)>(vtable[s])(p);
-        if (destroyed == 1 && deleted == 0) {
-            complete_dtor = s;
-            ::operator delete(p);
-        } else if (destroyed == 1 && deleted == 1) {
-            deleting_dtor = s;
-        }
-    }
+    auto [complete_dtor, deleting_dtor] = destructor_slots<Probe>(virtuals, should_measure, measurement_complete);
     std::printf("\"measure_memory_delegate\":{\"slots\":{\"complete_dtor\":%ld,\"deleting_dtor\":%ld,"
                 "\"ShouldMeasure\":%ld,\"MeasurementComplete\":%ld},\"virtuals\":%ld}}\n",
                 complete_dtor, deleting_dtor, should_measure, measurement_complete, virtuals);
