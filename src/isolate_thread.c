@@ -377,6 +377,7 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
     if (!read) {
         /* No profile: someone else stopped the sampler. */
         s->sampler_on = false;
+        s->own.gc.sampler_stops++;
         s->culprits_due = false;
     } else if (culprits_table.total_samples < CULPRITS_MIN_SAMPLES && ++s->culprits_tries < CULPRITS_TRIES) {
         s->culprits_next_ms = now_ms + CULPRITS_RETRY_MS;
@@ -414,6 +415,14 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
     atomic_flag_clear(&culprits_table_busy);
 }
 
+static void stop_sampler(struct gcs_isolate *s, void *isolate)
+{
+    gcs_v8_profiler_stop(isolate);
+    s->sampler_on = false;
+    s->own.gc.sampler_stops++;
+    gcs_snapshot_publish(s);
+}
+
 /* node frees this isolate's environment (its thread, before V8 disposes
  * the isolate): the sampler stops here, for good. */
 static void culprits_cleanup(void *slot)
@@ -423,10 +432,8 @@ static void culprits_cleanup(void *slot)
         return;
     s->sampler_closed = true;
     s->sampler_wanted = s->culprits_due = false;
-    if (s->sampler_on) {
-        gcs_v8_profiler_stop(atomic_load(&s->isolate));
-        s->sampler_on = false;
-    }
+    if (s->sampler_on)
+        stop_sampler(s, atomic_load(&s->isolate));
 }
 
 static void culprits_interrupt(void *isolate, void *slot)
@@ -458,10 +465,8 @@ static void culprits_interrupt(void *isolate, void *slot)
     }
     if (s->culprits_due && s->sampler_on)
         make_culprits(s, isolate, now_ms);
-    if (!s->sampler_wanted && s->sampler_on && !s->culprits_due) {
-        gcs_v8_profiler_stop(isolate);
-        s->sampler_on = false;
-    }
+    if (!s->sampler_wanted && s->sampler_on && !s->culprits_due)
+        stop_sampler(s, isolate);
 }
 
 static bool culprits_work_due(const struct gcs_isolate *s)

@@ -60,6 +60,7 @@ struct gcs_gc_counts {
     uint64_t callback_ns;
     uint64_t probes;           /* full GCs gcstats asked V8 for */
     uint64_t sampler_starts;   /* times gcstats started V8's sampling heap profiler */
+    uint64_t sampler_stops;    /* ... and stopped it (fewer: it runs now) */
 };
 
 #define GCS_TEXT_MAX 256
