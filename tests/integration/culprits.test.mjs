@@ -50,8 +50,9 @@ function assertNamesTheLeak(c) {
   assert.ok(c.sites.every((s) => s.growth_bytes === null), 'no growth on the first line');
 }
 
-test('a heap leak line is followed by a culprits line naming the leaking function', async () => {
-  const res = await runNodeWithLines([fixture], { env: fast });
+test('a heap leak line is followed by a culprits line naming the leaking function; the next one says its growth', async () => {
+  const res = await runNodeWithLines([fixture],
+    { env: { ...fast, GCSTATS_LEAK_REPORT: '2', CULPRITS_FIXTURE_LINES: '2' } });
   assert.equal(res.code, 0, `exit ${res.code} ${res.signal}: ${res.stderr.slice(-500)}`);
   const start = byEvent(res.lines, 'start')[0];
   assert.equal(start.settings.culprits, 'auto');
@@ -66,6 +67,16 @@ test('a heap leak line is followed by a culprits line naming the leaking functio
   assert.ok(res.lines.indexOf(leaks[0]) < res.lines.indexOf(c), 'after the leak line');
   assertNamesTheLeak(c);
   assert.ok(byEvent(res.lines, 'exit')[0].self.sampler_starts >= 1);
+
+  // The leak's next report: the same sites, and what they gained since.
+  assert.ok(culprits.length >= 2, 'a culprits line with the second leak line');
+  const next = culprits[1];
+  assert.equal(next.report, 2);
+  assert.equal(next.previous, c.ts);
+  const again = next.sites.find((s) => s.function === c.sites[0].function && s.line === c.sites[0].line);
+  assert.ok(again, `the leak's site again: ${JSON.stringify(next.sites)}`);
+  assert.ok(again.growth_bytes >= 0 && again.growth_bytes === again.bytes - c.sites[0].bytes,
+    `growth ${again.growth_bytes} from ${c.sites[0].bytes} to ${again.bytes}`);
 });
 
 test('a leak in a Worker: the culprits line carries its isolate; terminating it while sampling is safe', async () => {
