@@ -110,6 +110,11 @@ static void decide_sampler(struct gcs_isolate *s, enum gcs_detect_event heap_eve
         s->culprits_report = d->reports;
         s->culprits_tries = 0;
     }
+    /* A profile read right after a full GC holds only what is live: V8
+     * drops a sample when its object is collected, and between full GCs
+     * the old generation's garbage still counts. */
+    if (s->culprits_due)
+        s->culprits_next_ms = 0;
 }
 
 /* The first reading of an isolate's heap statistics is checked: a layout
@@ -356,10 +361,11 @@ static void probe_interrupt(void *isolate, void *slot)
 /* ---- Culprits: the sampler started, read and stopped in an interrupt ----- */
 
 /* Samples a culprits line wants before it is made; a leak line's is put off
- * while fewer were taken, for up to CULPRITS_TRIES readings this far apart. */
+ * while fewer were taken, to after each of the next CULPRITS_TRIES full GCs. */
 #define CULPRITS_MIN_SAMPLES 10
-#define CULPRITS_RETRY_MS 2000
 #define CULPRITS_TRIES 30
+/* When node has no environment current yet to add the cleanup hook to. */
+#define CULPRITS_RETRY_MS 2000
 /* After V8 refused to start the sampler (it samples for someone else). */
 #define CULPRITS_REFUSED_BACKOFF_MS 60000
 
@@ -380,7 +386,7 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
         s->own.gc.sampler_stops++;
         s->culprits_due = false;
     } else if (culprits_table.total_samples < CULPRITS_MIN_SAMPLES && ++s->culprits_tries < CULPRITS_TRIES) {
-        s->culprits_next_ms = now_ms + CULPRITS_RETRY_MS;
+        s->culprits_next_ms = INT64_MAX;   /* again after the next full GC */
     } else {
         s->culprits_due = false;
         int slot = gcs_culprit_channel_claim(&culprits_channel);
