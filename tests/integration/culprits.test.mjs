@@ -52,7 +52,7 @@ function assertNamesTheLeak(c) {
 
 test('a heap leak line is followed by a culprits line naming the leaking function; the next one says its growth', async () => {
   const res = await runNodeWithLines([fixture],
-    { env: { ...fast, GCSTATS_LEAK_REPORT: '2', CULPRITS_FIXTURE_LINES: '2' } });
+    { env: { ...fast, GCSTATS_LEAK_REPORT: '2', CULPRITS_FIXTURE_UNTIL: 'culprits:2' } });
   assert.equal(res.code, 0, `exit ${res.code} ${res.signal}: ${res.stderr.slice(-500)}`);
   const start = byEvent(res.lines, 'start')[0];
   assert.equal(start.settings.culprits, 'auto');
@@ -91,7 +91,7 @@ test('a leak in a Worker: the culprits line carries its isolate; terminating it 
 
 test('GCSTATS_CULPRITS=off: no sampler, no culprits line', async () => {
   const res = await runNodeWithLines([fixture],
-    { env: { ...fast, GCSTATS_CULPRITS: 'off', CULPRITS_FIXTURE_LIMIT_MS: '10000' } });
+    { env: { ...fast, GCSTATS_CULPRITS: 'off', CULPRITS_FIXTURE_UNTIL: 'leak:1' } });
   assert.equal(res.code, 0);
   assert.equal(byEvent(res.lines, 'start')[0].settings.culprits, 'off');
   assert.ok(byEvent(res.lines, 'leak').length >= 1, 'the fixture leaks');
@@ -101,10 +101,10 @@ test('GCSTATS_CULPRITS=off: no sampler, no culprits line', async () => {
 
 test('auto on a steady heap never starts the sampler', async () => {
   const res = await runNodeWithLines([fixture],
-    { env: { ...fast, CULPRITS_FIXTURE_STEADY: '1', CULPRITS_FIXTURE_LIMIT_MS: '8000' } });
+    { env: { ...fast, CULPRITS_FIXTURE_STEADY: '1', CULPRITS_FIXTURE_UNTIL: 'stats:6' } });
   assert.equal(res.code, 0);
   const exit = byEvent(res.lines, 'exit')[0];
-  assert.ok(exit.heap_compactions >= 3, 'samples were taken');
+  assert.ok(exit.heap_compactions >= 6, 'samples were taken');
   assert.equal(byEvent(res.lines, 'leak').length, 0);
   assert.equal(byEvent(res.lines, 'culprits').length, 0);
   assert.equal(exit.self.sampler_starts, 0);
