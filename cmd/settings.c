@@ -112,7 +112,7 @@ enum gcs_args_result gcs_parse_settings(int argc, char **argv, bool stop_at_oper
         if (strncmp(arg, "--", 2) != 0) {
             if (stop_at_operand && arg[0] != '-')
                 break;
-            snprintf(error, GCS_CMD_ERROR_MAX, "unknown option %s", arg);
+            snprintf(error, GCS_CMD_ERROR_MAX, arg[0] == '-' ? "unknown option %s" : "unexpected argument %s", arg);
             *next = i;
             return GCS_ARGS_BAD;
         }

@@ -47,6 +47,7 @@ static void options_both_forms(void **state)
     assert_int_equal(parse(true, &next, &c, error, "--help", NULL), GCS_ARGS_HELP);
     /* env takes no operand */
     assert_int_equal(parse(false, &next, &c, error, "node", NULL), GCS_ARGS_BAD);
+    assert_string_equal(error, "unexpected argument node");
 }
 
 /* Every value the library refuses, the command refuses, naming the
