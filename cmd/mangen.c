@@ -40,7 +40,7 @@ int main(int argc, char **argv)
             continue;
         }
         for (size_t i = 0; i < gcs_settings_count; i++) {
-            fputs(".TP\n.BR \\-\\-", out);
+            fputs(".TP\n.BI \\-\\-", out);
             roff_text(out, gcs_settings[i].option);
             fputs(" \" ", out);
             roff_text(out, gcs_settings[i].metavar);
