@@ -16,7 +16,7 @@ struct source {
     dev_t dev;
     ino_t ino;
     off_t offset;           /* bytes of the open file read so far */
-    bool told_missing;      /* "not there" said once, until it appears */
+    bool failed;            /* a read failed, or a directory: given up, said once */
     struct gcs_linebuf lines;
 };
 
@@ -99,7 +99,9 @@ static bool open_source(struct source *s, long last)
     struct stat st;
     if (fd < 0)
         return false;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            errno = EISDIR;
         close(fd);
         return false;
     }
@@ -134,7 +136,6 @@ static bool look_again(struct source *s, gcs_follow_line_fn *fn, void *ctx)
     if (s->fd < 0) {
         if (open_source(s, -1)) {
             fprintf(stderr, "gcstats: %s has appeared; following it\n", s->name);
-            s->told_missing = false;
             return true;
         }
         return false;
@@ -183,7 +184,6 @@ int gcs_follow(char **paths, int count, const struct gcs_follow_options *options
     if (count == 0)
         return follow_stdin(fn, ctx);
     struct source *sources = calloc((size_t)count, sizeof *sources);
-    int status = 0;
     if (sources == NULL) {
         fprintf(stderr, "gcstats: out of memory\n");
         return 1;
@@ -194,38 +194,35 @@ int gcs_follow(char **paths, int count, const struct gcs_follow_options *options
         s->fd = -1;
         gcs_linebuf_init(&s->lines, 1);
         if (!open_source(s, options->last_lines)) {
-            fprintf(stderr, "gcstats: %s: %s%s\n", s->name, strerror(errno),
-                    options->follow ? "; waiting for it" : "");
-            s->told_missing = true;
-            status = 1;
+            s->failed = errno == EISDIR;
+            fprintf(stderr, "gcstats: %s: %s%s\n", s->name, strerror(errno), s->failed ? "" : "; waiting for it");
         }
     }
     for (;;) {
         long got = 0;
         for (int i = 0; i < count; i++) {
             struct source *s = &sources[i];
+            if (s->failed)
+                continue;
             if (s->fd >= 0) {
                 long n = drain(s, fn, ctx);
                 if (n > 0)
                     got += n;
+                if (n < 0) {
+                    /* said once by drain; reading it again from its start
+                     * would show its lines twice */
+                    s->failed = true;
+                    close_source(s);
+                    continue;
+                }
             }
-            if (options->follow && look_again(s, fn, ctx))
+            if (look_again(s, fn, ctx))
                 got++;
         }
         fflush(stdout);
-        if (!options->follow)
-            break;
         if (got == 0) {
             struct timespec wait = { options->poll_ms / 1000u, (long)(options->poll_ms % 1000u) * 1000000L };
             nanosleep(&wait, NULL);
         }
     }
-    for (int i = 0; i < count; i++) {
-        struct line_relay r = { fn, ctx, sources[i].name };
-        gcs_linebuf_finish(&sources[i].lines, relay, &r);
-        close_source(&sources[i]);
-        gcs_linebuf_free(&sources[i].lines);
-    }
-    free(sources);
-    return status;
 }

@@ -15,13 +15,12 @@ typedef void gcs_follow_line_fn(void *ctx, const char *name, const char *line, s
 
 struct gcs_follow_options {
     long last_lines;          /* lines of each file shown before following (tail -n) */
-    bool follow;              /* false: read each file to its end and stop */
     unsigned poll_ms;         /* how often files are looked at again */
 };
 
-/* Follows paths[0..count) (count 0: standard input, read to its end).
- * Returns only when not following, or when standard input ends: 0, or 1 if
- * a file could not be read. Messages about the files go to stderr. */
+/* Follows paths[0..count) until killed; with count 0, reads standard
+ * input to its end and returns 0, or 1 on a read error. Messages about
+ * the files go to stderr. */
 int gcs_follow(char **paths, int count, const struct gcs_follow_options *options,
                gcs_follow_line_fn *fn, void *ctx);
 

@@ -65,7 +65,7 @@ static bool parse_count(const char *s, long *out)
 
 int gcs_cmd_tail(int argc, char **argv)
 {
-    struct gcs_follow_options options = { .last_lines = 10, .follow = true, .poll_ms = 200 };
+    struct gcs_follow_options options = { .last_lines = 10, .poll_ms = 200 };
     int i = 1;
     for (; i < argc; i++) {
         const char *arg = argv[i];
