@@ -20,6 +20,11 @@ int gcs_cmd_tail(int argc, char **argv);
  * a message on stderr, when there is none. */
 bool gcs_find_library(char *out, size_t cap);
 
+/* The LD_PRELOAD that loads lib (a real path): this process' own
+ * LD_PRELOAD with lib appended (gcs_preload_join), or unchanged when one
+ * of its entries is lib already, under any name. False when too long. */
+bool gcs_preload_value(const char *lib, char *out, size_t cap);
+
 /* Reads the settings' options at argv[1..) for `gcstats NAME`, printing
  * the usage on --help and a message on a bad option. Returns -1 to go on,
  * or the exit status to end with. */

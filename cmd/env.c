@@ -33,7 +33,7 @@ int gcs_cmd_env(int argc, char **argv)
     if (!gcs_find_library(lib, sizeof lib))
         return GCS_EXIT_USAGE;
     /* kept as in run: an allocator preloaded in this environment stays */
-    if (!gcs_preload_join(getenv("LD_PRELOAD"), lib, preload, sizeof preload)) {
+    if (!gcs_preload_value(lib, preload, sizeof preload)) {
         fprintf(stderr, "gcstats env: LD_PRELOAD is too long\n");
         return GCS_EXIT_USAGE;
     }

@@ -49,6 +49,37 @@ bool gcs_find_library(char *out, size_t cap)
     return false;
 }
 
+/* Whether an entry of list, resolved, is the library lib (a real path):
+ * the same file named another way (a symlink, a relative path) would
+ * otherwise be preloaded twice. */
+static bool names_library(const char *list, const char *lib)
+{
+    char entry[PATH_MAX], resolved[PATH_MAX];
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ": ");
+        if (n > 0 && n < sizeof entry) {
+            memcpy(entry, p, n);
+            entry[n] = '\0';
+            if (realpath(entry, resolved) != NULL && strcmp(resolved, lib) == 0)
+                return true;
+        }
+        p += n;
+        if (*p)
+            p++;
+    }
+    return false;
+}
+
+bool gcs_preload_value(const char *lib, char *out, size_t cap)
+{
+    const char *existing = getenv("LD_PRELOAD");
+    if (existing != NULL && names_library(existing, lib)) {
+        int n = snprintf(out, cap, "%s", existing);
+        return n >= 0 && (size_t)n < cap;
+    }
+    return gcs_preload_join(existing, lib, out, cap);
+}
+
 int gcs_read_settings(const char *name, const char *usage, int argc, char **argv, bool stop_at_operand,
                       struct gcs_chosen *chosen, int *next)
 {

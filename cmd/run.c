@@ -49,7 +49,7 @@ int gcs_cmd_run(int argc, char **argv)
         unsetenv("GCSTATS_FILE");
 
     static char preload[GCS_CMD_PATH_MAX * 4];
-    if (!gcs_preload_join(getenv("LD_PRELOAD"), lib, preload, sizeof preload)) {
+    if (!gcs_preload_value(lib, preload, sizeof preload)) {
         fprintf(stderr, "gcstats run: LD_PRELOAD is too long\n");
         return GCS_EXIT_USAGE;
     }

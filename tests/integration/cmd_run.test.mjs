@@ -67,15 +67,20 @@ test('run: an LD_PRELOAD already set is kept, first', { skip: !existsSync(jemall
   assert.equal(byEvent(gcLinesFromFile(join(dir, 'gc.jsonl')), 'start').length, 1);
 });
 
-test('run: never added twice', async () => {
+test('run: never added twice, under any name', async () => {
   const dir = tempDir();
-  const res = await run(gcstats, ['run', '--file', join(dir, 'gc.jsonl'), '--', nodeBin, '-p', 'process.env.LD_PRELOAD'],
-    { env: plainEnv({ LD_PRELOAD: lib }) });
-  assert.equal(res.code, 0, res.stderr);
-  assert.equal(res.stdout, `${lib}\n`);
-  const lines = gcLinesFromFile(join(dir, 'gc.jsonl'));
-  assert.equal(byEvent(lines, 'error').length, 0, 'no "another copy" error');
-  assert.equal(byEvent(lines, 'start').length, 1);
+  const link = join(dir, 'gcstats-link.so');
+  symlinkSync(lib, link);
+  for (const [i, preload] of [lib, link, `/nonexistent/x.so ${link}`].entries()) {
+    const file = join(dir, `gc-${i}.jsonl`);
+    const res = await run(gcstats, ['run', '--file', file, '--', nodeBin, '-p', 'process.env.LD_PRELOAD'],
+      { env: plainEnv({ LD_PRELOAD: preload }) });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, `${preload}\n`);
+    const lines = gcLinesFromFile(file);
+    assert.equal(byEvent(lines, 'error').length, 0, 'no "another copy" error');
+    assert.equal(byEvent(lines, 'start').length, 1);
+  }
 });
 
 test('run: from env -i with a bare PATH', async () => {
