@@ -42,6 +42,8 @@ static long drain(struct source *s, gcs_follow_line_fn *fn, void *ctx)
         ssize_t n = read(s->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return total;
         if (n < 0) {
             fprintf(stderr, "gcstats: %s: %s\n", s->name, strerror(errno));
             return -1;
@@ -95,7 +97,9 @@ static int find_last_lines(int fd, long last, off_t *start, unsigned long *first
 /* Opens s->name; from its start, or at its last lines when `last` >= 0. */
 static bool open_source(struct source *s, long last)
 {
-    int fd = open(s->name, O_RDONLY | O_CLOEXEC);
+    /* non-blocking: a FIFO with no writer, or with nothing to read, must
+     * not hold up the other files (a regular file ignores the flag) */
+    int fd = open(s->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0)
         return false;
