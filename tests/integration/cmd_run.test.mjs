@@ -48,7 +48,10 @@ test('run: SIGTERM kills COMMAND, and its status says so', async () => {
   const res = await run(gcstats, ['run', '--file', join(dir, 'gc.jsonl'), '--', nodeBin, join(fixtures, 'until_stdin.js')], {
     env: plainEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
-    onSpawn: (child) => child.stdout.on('data', (d) => { if (String(d).includes('ready')) child.kill('SIGTERM'); }),
+    onSpawn: (child) => {
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; if (out.includes('ready\n')) child.kill('SIGTERM'); });
+    },
   });
   assert.equal(res.signal, 'SIGTERM');
   assert.equal(res.code, null);
