@@ -71,14 +71,27 @@ static int64_t wait_for_cost(uint64_t cost_ns, double rate)
     return by_cost >= 9.2e18 ? INT64_MAX : (int64_t)by_cost;
 }
 
+/* A full cycle's cost guessed from the heap's size. */
+static uint64_t guess_cost_ns(const struct gcs_probe_config *c, uint64_t used)
+{
+    double guess = (double)used * c->prior_ps_per_byte / 1000.0;
+    return guess >= 1.8e19 ? UINT64_MAX : (uint64_t)guess;
+}
+
 int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
 {
     uint64_t period = c->every_ms;
     if (p->settled && c->settled_every_ms > period)
         period = c->settled_every_ms;
     int64_t wait = (int64_t)(period * p->draw_permille / 1000u);
-    /* The budget: the last cycle's cost, spread at the budget rate. */
-    int64_t by_cost = wait_for_cost(p->last_cost_ns, budget_rate(p->app_cpu_per_ms, c));
+    /* The budget: the last cycle's cost, spread at the budget rate. An
+     * application that is CPU-bound hides the cost (marking takes its CPU
+     * rather than adding to it): the cost is at least the guess from the
+     * heap's size. */
+    uint64_t cost = guess_cost_ns(c, p->used_after_full);
+    if (p->last_cost_ns > cost)
+        cost = p->last_cost_ns;
+    int64_t by_cost = wait_for_cost(cost, budget_rate(p->app_cpu_per_ms, c));
     return by_cost > wait ? by_cost : wait;
 }
 
@@ -94,9 +107,7 @@ static bool prior_allows(const struct gcs_probe *p, const struct gcs_probe_confi
     double app = 0;
     if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
         app = (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
-    double guess = (double)used_now * c->prior_ps_per_byte / 1000.0;
-    uint64_t guess_ns = guess >= 1.8e19 ? UINT64_MAX : (uint64_t)guess;
-    return now_ms - p->last_full_ms >= wait_for_cost(guess_ns, budget_rate(app, c));
+    return now_ms - p->last_full_ms >= wait_for_cost(guess_cost_ns(c, used_now), budget_rate(app, c));
 }
 
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,

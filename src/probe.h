@@ -35,9 +35,13 @@
  *     of one core by default): so a 0.5 s cycle in a process using a
  *     third of a core is asked for at most every 150 s (1%), and in a
  *     nearly idle process a 10 ms cycle every 10 s (0.1% of a core);
- *   - before the first full cycle is measured (a large heap built without
- *     one), its cost is guessed from the heap's size (prior_ps_per_byte)
- *     and the wait is that guess at the budget rate;
+ *   - the cost is at least a guess from the heap's size
+ *     (prior_ps_per_byte): before the first full cycle is measured (a
+ *     large heap built without one), and where the application is
+ *     CPU-bound, whose marking takes the application's CPU instead of
+ *     adding to it, so that the measure above sees little (a 600 MB
+ *     server on a saturated machine was measured so and probed every
+ *     ~20 s);
  *   - a request that V8 leaves unanswered (no full GC within the wait) is
  *     a miss; after max_misses in a row, gcstats stops asking.
  *
@@ -56,8 +60,11 @@ struct gcs_probe_config {
     uint32_t floor_ns_per_ms;    /* ... or this much CPU per unit of time, if more */
     uint64_t min_change_bytes;   /* heap growth since the last full GC worth a sample */
     uint32_t max_misses;         /* unanswered requests in a row before giving up */
-    /* Before any full cycle was measured, the first request's cost is
-     * taken as this many picoseconds of CPU per byte of heap used. */
+    /* A full cycle's cost is taken as at least this many picoseconds of
+     * CPU per byte of heap used: the guess before any cycle was measured,
+     * and a floor under the measure, which a CPU-bound application hides
+     * (marking then takes the application's CPU rather than adding to
+     * it). */
     uint32_t prior_ps_per_byte;
 };
 
