@@ -1,0 +1,22 @@
+// What the aarch64 checks share: running a program of the cross build
+// (under meson's exe_wrapper, qemu-user) and reading a V8 header.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// The cross file's exe_wrapper (tests/meson.build passes it on).
+const wrapper = (process.env.GCSTATS_EXE_WRAPPER || '').split(' ').filter(Boolean);
+if (!wrapper.length) throw new Error('GCSTATS_EXE_WRAPPER must name the cross build\'s exe_wrapper (tests/meson.build sets it)');
+
+export function runHost(program, args = []) {
+  if (!program || !existsSync(program)) throw new Error(`no such program of the cross build: ${program}`);
+  const [cmd, ...rest] = [...wrapper, program, ...args];
+  return execFileSync(cmd, rest, { encoding: 'utf8' });
+}
+
+// V8_MAJOR_VERSION from a node's include/node/v8-version.h.
+export function v8MajorOf(includeDir) {
+  const m = /#define V8_MAJOR_VERSION (\d+)/.exec(readFileSync(join(includeDir, 'v8-version.h'), 'utf8'));
+  if (!m) throw new Error(`no V8_MAJOR_VERSION in ${includeDir}/v8-version.h`);
+  return Number(m[1]);
+}
