@@ -59,8 +59,11 @@ static bool read_totals(struct gcs_mapped *out)
     for (int attempt = 0; attempt < 256; attempt++) {
         uint32_t before = atomic_load_explicit(&book_seq, memory_order_acquire);
         if (before & 1) {
+            /* the CPU's spin-wait hint */
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
+#elif defined(__aarch64__)
+            __asm__ __volatile__("yield");
 #endif
             continue;
         }
