@@ -1,0 +1,164 @@
+/* Numbers for people: bytes, durations, axis ticks. Pure. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <math.h>
+
+/* three significant digits of v (>= 0) */
+static int decimals_for(double v)
+{
+    return v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+}
+
+void gcs_format_bytes(char *buf, size_t size, double bytes)
+{
+    static const char *const units[] = { "kB", "MB", "GB", "TB", "PB" };
+    const char *sign = bytes < 0 ? "-" : "";
+    double v = fabs(bytes);
+    if (!isfinite(v)) {
+        snprintf(buf, size, "?");
+        return;
+    }
+    if (v < 999.5) {
+        snprintf(buf, size, "%s%.0f B", sign, v);
+        return;
+    }
+    int u = -1;
+    /* the unit in which v rounds to less than 1000 */
+    while (u < 4 && v >= 999.5) {
+        v /= 1000.0;
+        u++;
+    }
+    snprintf(buf, size, "%s%.*f %s", sign, decimals_for(v), v, units[u]);
+}
+
+void gcs_format_duration(char *buf, size_t size, double seconds)
+{
+    double s = fabs(seconds);
+    const char *sign = seconds < 0 ? "-" : "";
+    if (!isfinite(s))
+        snprintf(buf, size, "?");
+    else if (s < 59.95)
+        snprintf(buf, size, "%s%.*f s", sign, s < 9.995 ? 2 : 1, s);
+    else if (s < 3600 - 3)
+        snprintf(buf, size, "%s%.*f min", sign, decimals_for(s / 60), s / 60);
+    else if (s < 48 * 3600)
+        snprintf(buf, size, "%s%.*f h", sign, decimals_for(s / 3600), s / 3600);
+    else
+        snprintf(buf, size, "%s%.*f d", sign, decimals_for(s / 86400), s / 86400);
+}
+
+size_t gcs_nice_ticks(double lo, double hi, int target, double *ticks, size_t max, double *step)
+{
+    if (!isfinite(lo) || !isfinite(hi))
+        lo = 0, hi = 1;
+    if (hi < lo) {
+        double t = lo;
+        lo = hi;
+        hi = t;
+    }
+    if (hi - lo < fabs(hi) * 1e-9 || hi == lo) {
+        /* one value: a range around it */
+        double pad = hi != 0 ? fabs(hi) * 0.1 : 1;
+        lo -= pad;
+        hi += pad;
+    }
+    if (target < 2)
+        target = 2;
+    double raw = (hi - lo) / target;
+    double mag = pow(10, floor(log10(raw)));
+    double norm = raw / mag;
+    /* the nearest of 1, 2, 5, 10 (Heckbert's rounding), so that the count
+     * stays near target */
+    double s = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+    double first = floor(lo / s + 1e-9) * s;
+    double last = ceil(hi / s - 1e-9) * s;
+    size_t n = 0;
+    for (double k = 0; n < max; k++) {
+        double t = first + k * s;
+        /* exact zeros and no 1e-17 noise in the labels */
+        if (fabs(t) < s * 1e-9)
+            t = 0;
+        ticks[n++] = t;
+        if (t >= last - s * 1e-9)
+            break;
+    }
+    *step = s;
+    return n;
+}
+
+void gcs_bytes_unit(double max_bytes, double *unit, const char **name)
+{
+    double m = fabs(max_bytes);
+    if (m >= 1e12)
+        *unit = 1e12, *name = "TB";
+    else if (m >= 1e9)
+        *unit = 1e9, *name = "GB";
+    else if (m >= 1e6)
+        *unit = 1e6, *name = "MB";
+    else if (m >= 1e3)
+        *unit = 1e3, *name = "kB";
+    else
+        *unit = 1, *name = "B";
+}
+
+void gcs_time_unit(double span_s, double *unit_s, const char **name)
+{
+    if (span_s <= 180)
+        *unit_s = 1, *name = "s";
+    else if (span_s <= 3 * 3600)
+        *unit_s = 60, *name = "min";
+    else if (span_s <= 72 * 3600)
+        *unit_s = 3600, *name = "h";
+    else
+        *unit_s = 86400, *name = "d";
+}
+
+int gcs_step_decimals(double step)
+{
+    if (!(step > 0) || !isfinite(step))
+        return 0;
+    int d = (int)-floor(log10(step) + 1e-9);
+    return d < 0 ? 0 : d > 9 ? 9 : d;
+}
+
+/* "2026-11-26 23:25:25.056" (UTC) */
+void gcs_format_time(char *buf, size_t size, int64_t ms)
+{
+    int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+    int64_t rest = ms - days * 86400000;
+    /* H. Hinnant's civil_from_days */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    snprintf(buf, size, "%04" PRId64 "-%02u-%02u %02u:%02u:%02u.%03u", y, m, d,
+             (unsigned)(rest / 3600000), (unsigned)(rest / 60000 % 60), (unsigned)(rest / 1000 % 60),
+             (unsigned)(rest % 1000));
+}
+
+void gcs_report_leak_text(char *buf, size_t size, const struct gcs_rpt_leak *k)
+{
+    char rate[32], low[32], window[32], limit[32], until[32], level[32];
+    gcs_format_bytes(rate, sizeof rate, k->rate);
+    gcs_format_bytes(low, sizeof low, k->rate_low);
+    gcs_format_duration(window, sizeof window, k->window_s);
+    gcs_format_bytes(level, sizeof level, k->level);
+    int n = snprintf(buf, size, "%s%s%s grows by %s/s (at least %s/s at 95%%), over a window of %s "
+                     "(%u samples), now at %s",
+                     k->memory, k->owner[0] ? " by " : "", k->owner, rate, low, window, k->samples, level);
+    if (n < 0 || (size_t)n >= size)
+        return;
+    if (k->seconds_to_limit >= 0) {
+        gcs_format_bytes(limit, sizeof limit, k->limit);
+        gcs_format_duration(until, sizeof until, k->seconds_to_limit);
+        snprintf(buf + n, size - (size_t)n, "; reaches the heap limit of %s in %s at this rate", limit,
+                 until);
+    }
+}
