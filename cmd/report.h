@@ -81,6 +81,7 @@ struct gcs_rpt_leak {
  * the recent window. */
 struct gcs_rpt_trend {
     bool have;
+    double rate;   /* bytes per second */
     int64_t from_ms, to_ms;
     double from_bytes, to_bytes;
 };

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define W 760
@@ -94,6 +95,17 @@ static void axes(FILE *out, const struct chart *c, struct scale *sc)
     }
     if (lo > 0 && lo < hi * 0.25)
         lo = 0;   /* near zero anyway: start there */
+    /* A flat series stays flat: a span of a few bytes is not stretched
+     * over the whole height. */
+    double least = fabs(hi) * 0.1;
+    if (hi - lo < least) {
+        double middle = (hi + lo) / 2;
+        bool positive = lo >= 0;
+        lo = middle - least / 2;
+        hi = middle + least / 2;
+        if (positive && lo < 0)
+            lo = 0;
+    }
     double unit, step, ticks[32];
     const char *unit_name;
     size_t n = gcs_nice_ticks(lo, hi, 5, ticks, 32, &step);
@@ -215,6 +227,31 @@ static void add_leaks(struct chart *c, const struct gcs_rpt_group *g, const char
     }
 }
 
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The level at the window's end of a line of the trend's slope through
+ * the charted samples of the window: the median of their residuals, as
+ * the Theil-Sen line of the detector has it. (The stats line gives the
+ * slope, and only the mean of the recent window as a level.) */
+static bool theil_sen_level(const struct gcs_rpt_series *s, const struct gcs_rpt_trend *trend, double *level)
+{
+    static int64_t t[2 * GCS_RPT_BUCKETS];
+    static double v[2 * GCS_RPT_BUCKETS];
+    size_t n = gcs_series_points(s, t, v, sizeof t / sizeof t[0]), k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] >= trend->from_ms && t[i] <= trend->to_ms)
+            v[k++] = v[i] - trend->rate * (double)(t[i] - trend->to_ms) / 1000.0;
+    if (k == 0)
+        return false;
+    qsort(v, k, sizeof v[0], compare_doubles);
+    *level = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+    return true;
+}
+
 static void row(FILE *out, const char *key, const char *value)
 {
     fprintf(out, "<tr><th>%s</th><td>", key);
@@ -312,10 +349,16 @@ static void group_html(FILE *out, const struct gcs_rpt_group *g)
     bool exact_at_end = false;
     for (uint32_t i = 0; i < g->n_leaks; i++)
         exact_at_end |= strcmp(g->leaks[i].memory, "heap") == 0 && g->leaks[i].last_ms == g->trend.to_ms;
-    if (g->trend.have && !exact_at_end)
-        c.segments[c.n_segments++] = (struct segment){ g->trend.from_ms, g->trend.to_ms, g->trend.from_bytes,
-                                                       g->trend.to_bytes, "trend last-trend",
-                                                       "the detector's trend line at the last GC" };
+    if (g->trend.have && !exact_at_end) {
+        struct segment s = { g->trend.from_ms, g->trend.to_ms, g->trend.from_bytes, g->trend.to_bytes,
+                             "trend last-trend", "the detector's trend line at the last GC" };
+        double level;
+        if (theil_sen_level(g->heap, &g->trend, &level)) {
+            s.to = level;
+            s.from = level - g->trend.rate * (double)(s.to_ms - s.from_ms) / 1000.0;
+        }
+        c.segments[c.n_segments++] = s;
+    }
     if (c.n_lines)
         chart(out, &c);
 

@@ -464,6 +464,7 @@ static void take_stats(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l,
          * middle lies this far back in the long window. */
         double middle_s = window_s * (recent / samples) / 2.0;
         g->trend.have = true;
+        g->trend.rate = rate;
         g->trend.to_ms = ts;
         g->trend.from_ms = ts - (int64_t)(window_s * 1000.0);
         g->trend.to_bytes = base + rate * middle_s;
