@@ -23,6 +23,29 @@ static void usage(FILE *out)
                  "  or with -o one self-contained HTML page with charts. FILE - is standard input.\n");
 }
 
+/* One line into buf (without its newline, NUL bytes and all); the part
+ * of a line past max bytes is read and dropped. Returns false at the end. */
+static bool read_line(FILE *in, char *buf, size_t max, size_t *len, bool *newline, bool *too_long)
+{
+    size_t n = 0;
+    int c;
+    *too_long = false;
+    while ((c = getc_unlocked(in)) != EOF) {
+        if (c == '\n') {
+            *len = n;
+            *newline = true;
+            return true;
+        }
+        if (n < max)
+            buf[n++] = (char)c;
+        else
+            *too_long = true;
+    }
+    *len = n;
+    *newline = false;
+    return n > 0 || *too_long;
+}
+
 /* Reads one file; returns false if it could not be opened. */
 static bool read_file(struct gcs_report *r, const char *path, char *buf)
 {
@@ -33,22 +56,14 @@ static bool read_file(struct gcs_report *r, const char *path, char *buf)
     }
     gcs_report_file_begin(r, strcmp(path, "-") == 0 ? "(stdin)" : path);
     uint64_t line_no = 0;
-    bool too_long = false;
-    while (fgets(buf, LINE_MAX_BYTES, in)) {
-        size_t len = strlen(buf);
-        bool newline = len > 0 && buf[len - 1] == '\n';
-        if (too_long) {
-            /* the rest of a line already reported */
-            too_long = !newline;
-            continue;
-        }
+    size_t len;
+    bool newline, too_long;
+    while (read_line(in, buf, LINE_MAX_BYTES, &len, &newline, &too_long)) {
         line_no++;
-        if (!newline && len == LINE_MAX_BYTES - 1) {
+        if (too_long)
             gcs_report_bad(r, line_no, "line longer than 64 KiB: not a gcstats line, skipped");
-            too_long = true;
-            continue;
-        }
-        gcs_report_take(r, line_no, buf, newline ? len - 1 : len, !newline);
+        else
+            gcs_report_take(r, line_no, buf, len, !newline);
     }
     if (ferror(in))
         fprintf(stderr, "gcstats report: %s:%llu: %s (the rest is not read)\n", path,
