@@ -283,8 +283,8 @@ static void group_html(FILE *out, const struct gcs_rpt_group *g)
         fputc(')', out);
     }
     fprintf(out, "</h2>\n<table class=\"summary\">\n");
-    snprintf(text, sizeof text, "%s%s%s%s%s", g->node[0] ? "node " : "", g->node, g->v8[0] ? ", V8 " : "",
-             g->v8, g->gcstats[0] ? "" : "");
+    snprintf(text, sizeof text, "%s%s%s%s%s%s", g->node[0] ? "node " : "", g->node, g->v8[0] ? ", V8 " : "",
+             g->v8, g->gcstats[0] ? ", gcstats " : "", g->gcstats);
     if (text[0])
         row(out, "runtime", text);
     row(out, "file", g->file);
