@@ -21,7 +21,8 @@ const log = join(dir, 'gc.jsonl');
 // One log for every test: made once, as an operator's would be.
 const made = (async () => {
   const env = baseEnv({ GCSTATS_FILE: log, GCSTATS_INTERVAL: '1', GCSTATS_LEAK_MIN_SPAN: '3', GCSTATS_LEAK_REPORT: '2' });
-  const leaky = await run(nodeBin, ['--expose-gc', join(fixtures, 'leak_then_stop.js'), 'heap', '7000', '12000'], { env });
+  // A small heap limit: the time to it depends on the level as well as the rate.
+  const leaky = await run(nodeBin, ['--expose-gc', '--max-old-space-size=32', join(fixtures, 'leak_then_stop.js'), 'heap', '7000', '12000'], { env });
   assert.equal(leaky.code, 0, leaky.stderr);
   const workers = await run(nodeBin, [join(fixtures, 'two_workers.js')], { env });
   assert.equal(workers.code, 0, workers.stderr);
@@ -55,6 +56,7 @@ test('text: every process and isolate, and the leak with its rate and time to th
   const until = (leak.limit_bytes - leak.level_bytes) / leak.rate_bytes_per_s;
   assert.ok(close(secondsOf(m[5], m[6]), until, 0.006), `${m[5]} ${m[6]} vs ${until} s`);
   assert.ok(close(until, leak.seconds_to_limit, 0.01));
+  assert.ok(leak.level_bytes > leak.limit_bytes / 20, 'the level counts in the time to the limit');
   if (byEvent(lines, 'leak_end').some((l) => l.pid === leakyPid)) assert.match(block, /\(stopped\)/);
   // the GC counts of the last line, by kind
   const exit = byEvent(lines, 'exit').find((l) => l.pid === leakyPid);
