@@ -4,7 +4,8 @@
 // few seconds), then logs of the given sizes from its lines: copies with
 // other pids (--pids processes in one file) and times shifted forward, so
 // that each process runs on and on; then times the report of each, as
-// text and as HTML, with /usr/bin/time (elapsed seconds, peak RSS).
+// text and as HTML, with /usr/bin/time (elapsed and user CPU seconds,
+// peak RSS).
 // The peak RSS must not grow with the size of the log.
 //
 //   node bench/report.mjs [--build=build] [--sizes=100,1024] [--pids=200] [--dir=/tmp]
@@ -100,10 +101,10 @@ function makeLog(path, bytes) {
 }
 
 function timed(args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', report, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %M', report, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`gcstats-report ${args.join(' ')}: ${r.status} ${r.stderr.slice(-500)}`);
-  const [seconds, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  return { seconds, rssMb: kb / 1024, stdout: r.stdout };
+  const [seconds, user, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  return { seconds, user, rssMb: kb / 1024, stdout: r.stdout };
 }
 
 for (const mb of sizesMb) {
@@ -114,8 +115,8 @@ for (const mb of sizesMb) {
   const html = join(dir, `report-${mb}.html`);
   const page = timed([log, '-o', html]);
   console.log(`${(made / 1048576).toFixed(0)} MiB, ${lines} lines, ${pids} processes: ` +
-    `text ${text.seconds.toFixed(1)} s, peak RSS ${text.rssMb.toFixed(1)} MiB; ` +
-    `html ${page.seconds.toFixed(1)} s, peak RSS ${page.rssMb.toFixed(1)} MiB, page ${(statSync(html).size / 1024).toFixed(0)} KiB`);
+    `text ${text.seconds.toFixed(1)} s (${text.user.toFixed(1)} s user), peak RSS ${text.rssMb.toFixed(1)} MiB; ` +
+    `html ${page.seconds.toFixed(1)} s (${page.user.toFixed(1)} s user), peak RSS ${page.rssMb.toFixed(1)} MiB, page ${(statSync(html).size / 1024).toFixed(0)} KiB`);
   console.log(`  (${text.stdout.split('\n')[0]})`);
   if (opts.keep !== '1') rmSync(log);
 }

@@ -1,8 +1,9 @@
 /* Numbers for people: bytes, durations, axis ticks. Pure. */
 #include "report.h"
 
-#include <inttypes.h>
 #include <math.h>
+
+#include "json.h"
 
 /* three significant digits of v (>= 0) */
 static int decimals_for(double v)
@@ -122,25 +123,14 @@ int gcs_step_decimals(double step)
     return d < 0 ? 0 : d > 9 ? 9 : d;
 }
 
-/* "2026-11-26 23:25:25.056" (UTC) */
+/* "2026-11-26 23:25:25.056" (UTC): the lines' own format, easier to read */
 void gcs_format_time(char *buf, size_t size, int64_t ms)
 {
-    int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
-    int64_t rest = ms - days * 86400000;
-    /* H. Hinnant's civil_from_days */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    snprintf(buf, size, "%04" PRId64 "-%02u-%02u %02u:%02u:%02u.%03u", y, m, d,
-             (unsigned)(rest / 3600000), (unsigned)(rest / 60000 % 60), (unsigned)(rest / 1000 % 60),
-             (unsigned)(rest % 1000));
+    char iso[25];
+    gcs_format_iso8601(ms, iso);
+    iso[10] = ' ';
+    iso[23] = '\0';
+    snprintf(buf, size, "%s", iso);
 }
 
 void gcs_report_leak_text(char *buf, size_t size, const struct gcs_rpt_leak *k)

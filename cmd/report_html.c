@@ -197,6 +197,15 @@ static void chart(FILE *out, const struct chart *c)
     fprintf(out, "</svg>\n</figure>\n");
 }
 
+static void begin_chart(struct chart *c, const struct gcs_rpt_group *g, const char *title, const char *class_name)
+{
+    memset(c, 0, sizeof *c);
+    c->t0_ms = g->first_ms;
+    c->t1_ms = g->last_ms;
+    c->title = title;
+    c->class_name = class_name;
+}
+
 static void add_line(struct chart *c, const struct gcs_rpt_series *s, const char *name)
 {
     if (s && s->n && c->n_lines < MAX_LINES)
@@ -336,11 +345,7 @@ static void group_html(FILE *out, const struct gcs_rpt_group *g)
 
     static char titles[GCS_RPT_LEAKS][700];
     struct chart c;
-    memset(&c, 0, sizeof c);
-    c.t0_ms = g->first_ms;
-    c.t1_ms = g->last_ms;
-    c.title = "V8 heap after full GCs (post-compaction samples), with the detector's trend";
-    c.class_name = "heap";
+    begin_chart(&c, g, "V8 heap after full GCs (post-compaction samples), with the detector's trend", "heap");
     add_line(&c, g->heap, "heap after GC");
     add_leaks(&c, g, "heap", titles);
     /* The trend at the last GC, unless a leak line gave the exact one at
@@ -362,32 +367,20 @@ static void group_html(FILE *out, const struct gcs_rpt_group *g)
     if (c.n_lines)
         chart(out, &c);
 
-    memset(&c, 0, sizeof c);
-    c.t0_ms = g->first_ms;
-    c.t1_ms = g->last_ms;
-    c.title = "External memory (Buffers, ArrayBuffers: heap.external)";
-    c.class_name = "external";
+    begin_chart(&c, g, "External memory (Buffers, ArrayBuffers: heap.external)", "external");
     add_line(&c, g->external, "external");
     add_leaks(&c, g, "external", titles);
     if (c.n_lines)
         chart(out, &c);
 
-    memset(&c, 0, sizeof c);
-    c.t0_ms = g->first_ms;
-    c.t1_ms = g->last_ms;
-    c.title = "Mapped memory by owner (committed bytes, whole process)";
-    c.class_name = "mapped";
+    begin_chart(&c, g, "Mapped memory by owner (committed bytes, whole process)", "mapped");
     for (uint32_t i = 0; i < g->n_owners; i++)
         add_line(&c, g->owners[i].committed, g->owners[i].name);
     add_leaks(&c, g, "mapped", titles);
     if (c.n_lines)
         chart(out, &c);
 
-    memset(&c, 0, sizeof c);
-    c.t0_ms = g->first_ms;
-    c.t1_ms = g->last_ms;
-    c.title = "Resident memory (RSS, whole process)";
-    c.class_name = "rss";
+    begin_chart(&c, g, "Resident memory (RSS, whole process)", "rss");
     add_line(&c, g->isolate == 1 ? g->rss : NULL, "rss");
     if (c.n_lines)
         chart(out, &c);
