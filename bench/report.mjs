@@ -81,10 +81,10 @@ function makeLog(path, bytes) {
         const first = pieces[0];
         if (round > 0 && first.includes('"event":"start"')) continue;
         if (round < rounds - 1 && (first.includes('"event":"exit"') || first.includes('"event":"end"'))) continue;
-        let line = pieces[0].replace(pidText, `"pid":${100000 + p},`);
         const base = Date.UTC(2026, 0, 1) + p * 37 + round * span;
+        let line = pieces[0];
         for (let i = 0; i < times.length; i++) line += new Date(base + times[i]).toISOString() + pieces[i + 1];
-        line += '\n';
+        line = line.replace(pidText, `"pid":${100000 + p},`) + '\n';
         chunk.push(line);
         chunkBytes += line.length;
         if (chunkBytes > 1 << 20) {
