@@ -66,7 +66,18 @@ size_t gcs_nice_ticks(double lo, double hi, int target, double *ticks, size_t ma
     }
     if (target < 2)
         target = 2;
+    size_t n;
     double raw = (hi - lo) / target;
+    if (!isfinite(raw) || raw <= 0) {
+        /* beyond what a double spans: the two ends, as they are */
+        n = 0;
+        if (max > 0)
+            ticks[n++] = lo;
+        if (max > 1)
+            ticks[n++] = hi;
+        *step = hi - lo;
+        return n;
+    }
     double mag = pow(10, floor(log10(raw)));
     double norm = raw / mag;
     /* the nearest of 1, 2, 5, 10 (Heckbert's rounding), so that the count
@@ -74,7 +85,7 @@ size_t gcs_nice_ticks(double lo, double hi, int target, double *ticks, size_t ma
     double s = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
     double first = floor(lo / s + 1e-9) * s;
     double last = ceil(hi / s - 1e-9) * s;
-    size_t n = 0;
+    n = 0;
     for (double k = 0; n < max; k++) {
         double t = first + k * s;
         /* exact zeros and no 1e-17 noise in the labels */

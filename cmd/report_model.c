@@ -347,6 +347,20 @@ static bool num(json_t *o, const char *path, double *out)
     return isfinite(*out);
 }
 
+/* A count or a length from a line, held in range: a number beyond what
+ * the type holds is undefined behaviour to convert, and a line may say
+ * anything. */
+static uint64_t count_of(double v)
+{
+    return v > 0 ? v < 9.2e18 ? (uint64_t)v : UINT64_C(9200000000000000000) : 0;
+}
+
+/* Seconds of a window: at most 30 years, so that its milliseconds fit. */
+static double window_of(double seconds)
+{
+    return seconds > 0 ? fmin(seconds, 1e9) : 0;
+}
+
 static const char *str(json_t *o, const char *path)
 {
     return json_string_value(at(o, path));   /* NULL unless a string */
@@ -404,15 +418,15 @@ static void take_counters(struct gcs_rpt_group *g, json_t *l)
 {
     double v;
     if (num(l, "num_full_gc", &v))
-        g->num_full_gc = (uint64_t)v;
+        g->num_full_gc = count_of(v);
     if (num(l, "num_inc_gc", &v))
-        g->num_inc_gc = (uint64_t)v;
+        g->num_inc_gc = count_of(v);
     if (num(l, "heap.limit", &v))
         g->heap_limit = v;
     if (num(l, "rss_peak", &v) && v > g->rss_peak)
         g->rss_peak = v;
     if (num(l, "self.probes", &v))
-        g->probes = (uint64_t)v;
+        g->probes = count_of(v);
     const char *kind;
     json_t *o;
     json_object_foreach(at(l, "gc"), kind, o) {
@@ -426,7 +440,7 @@ static void take_counters(struct gcs_rpt_group *g, json_t *l)
             g->n_kinds++;
         }
         if (num(o, "count", &v))
-            g->kinds[i].count = (uint64_t)v;
+            g->kinds[i].count = count_of(v);
         if (num(o, "pause_ms", &v))
             g->kinds[i].pause_ms = v;
     }
@@ -459,7 +473,8 @@ static void take_stats(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l,
     double rate, window_s, base, recent, samples;
     if (num(l, "trend.heap.rate_bytes_per_s", &rate) && num(l, "trend.heap.window_s", &window_s) &&
         num(l, "estimated_base", &base) && num(l, "recent_samples", &recent) &&
-        num(l, "long_samples", &samples) && samples > 0 && window_s > 0) {
+        num(l, "long_samples", &samples) && samples > 0 && window_of(window_s) > 0) {
+        window_s = window_of(window_s);
         /* Samples come at a roughly even pace, so the recent window's
          * middle lies this far back in the long window. */
         double middle_s = window_s * (recent / samples) / 2.0;
@@ -529,10 +544,11 @@ static void take_leak(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, 
     num(l, "recent_rate_bytes_per_s", &k->recent_rate);
     num(l, "confidence", &k->confidence);
     num(l, "growth_bytes", &k->growth);
-    num(l, "window.seconds", &k->window_s);
+    if (num(l, "window.seconds", &k->window_s))
+        k->window_s = window_of(k->window_s);
     double samples = 0;
     if (num(l, "window.samples", &samples))
-        k->samples = (uint32_t)samples;
+        k->samples = count_of(samples) < UINT32_MAX ? (uint32_t)count_of(samples) : UINT32_MAX;
     time_at(l, "window.from", &k->window_from_ms);
     time_at(l, "window.to", &k->window_to_ms);
     if (!num(l, "level_bytes", &k->level))
@@ -673,8 +689,8 @@ void gcs_report_take(struct gcs_report *r, uint64_t line_no, const char *text, s
     if (ts > g->last_ms)
         g->last_ms = ts;
     double dropped;
-    if (num(l, "dropped", &dropped) && dropped > (double)g->dropped)
-        g->dropped = (uint64_t)dropped;
+    if (num(l, "dropped", &dropped) && count_of(dropped) > g->dropped)
+        g->dropped = count_of(dropped);
     if (events[e].take)
         events[e].take(r, g, l, ts);
     json_decref(l);
