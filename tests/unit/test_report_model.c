@@ -175,6 +175,31 @@ static void leaks_and_time_to_limit(void **state)
     gcs_report_free(&r);
 }
 
+/* Numbers no gcstats writes (a damaged or hostile log) are held in range
+ * rather than converted with undefined behaviour. */
+static void numbers_out_of_range(void **state)
+{
+    (void)state;
+    struct gcs_report r;
+    gcs_report_init(&r, NULL, NULL);
+    gcs_report_file_begin(&r, "odd.jsonl");
+    take(&r, 1, line("stats", 3, 1, "00:00.000Z",
+                     "\"num_full_gc\":-5,\"num_inc_gc\":1e300,\"current_base\":1,\"estimated_base\":1,"
+                     "\"recent_samples\":1,\"long_samples\":2,\"trend\":{\"heap\":{\"rate_bytes_per_s\":1,"
+                     "\"window_s\":1e308}}"));
+    take(&r, 2, line("leak", 3, 1, "00:01.000Z",
+                     "\"memory\":\"heap\",\"rate_bytes_per_s\":1,\"report\":1,"
+                     "\"window\":{\"seconds\":1e308,\"samples\":-1e308}"));
+    const struct gcs_rpt_group *g = r.groups[0];
+    assert_int_equal(g->num_full_gc, 0);
+    assert_true(g->num_inc_gc == UINT64_C(9200000000000000000));
+    assert_true(g->trend.have);
+    assert_int_equal(g->trend.to_ms - g->trend.from_ms, (int64_t)1e12);
+    assert_true(g->leaks[0].window_s == 1e9);
+    assert_int_equal(g->leaks[0].samples, 0);
+    gcs_report_free(&r);
+}
+
 /* Bad lines are named FILE:LINE, the rest is read; an unknown event is
  * named once per file; a cut last line says so; messages stop after a few
  * per file and the rest are counted. */
@@ -366,6 +391,7 @@ int main(void)
         cmocka_unit_test(groups_by_pid_and_isolate),
         cmocka_unit_test(many_processes),
         cmocka_unit_test(leaks_and_time_to_limit),
+        cmocka_unit_test(numbers_out_of_range),
         cmocka_unit_test(bad_lines),
         cmocka_unit_test(series_downsampled),
         cmocka_unit_test(ticks),
