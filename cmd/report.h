@@ -76,9 +76,11 @@ struct gcs_rpt_leak {
 };
 
 /* The detector's trend line over its window, from the last stats line
- * that had one: its slope is trend.heap.rate_bytes_per_s and it passes
- * through estimated_base (the mean of the recent window) at the middle of
- * the recent window. */
+ * that had one: its slope is trend.heap.rate_bytes_per_s; from_bytes and
+ * to_bytes put it through estimated_base (the mean of the recent window)
+ * at the middle of the recent window, the only level the line gives. The
+ * chart moves it to the median residual of its samples where it has
+ * them, as the detector's own (Theil-Sen) line lies. */
 struct gcs_rpt_trend {
     bool have;
     double rate;   /* bytes per second */

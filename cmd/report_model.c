@@ -451,24 +451,32 @@ static void take_counters(struct gcs_rpt_group *g, json_t *l)
     }
 }
 
-static void take_stats(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, int64_t ts)
+/* tick: counters, and what is read when the tick is made (rss, mapped) */
+static void take_tick(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, int64_t ts)
 {
     (void)r;
     double v;
     take_counters(g, l);
+    if (num(l, "rss", &v))
+        add_point(&g->rss, ts, v);
+    take_mapped(g, l, ts);
+}
+
+/* stats: a tick's numbers, and the post-compaction sample and heap numbers */
+static void take_stats(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, int64_t ts)
+{
+    double v;
+    take_tick(r, g, l, ts);
     if (num(l, "current_base", &v))
         add_point(&g->heap, ts, v);
     /* tick lines repeat the heap numbers of the latest stats line: only
      * stats lines add them */
     if (num(l, "heap.external", &v))
         add_point(&g->external, ts, v);
-    if (num(l, "rss", &v))
-        add_point(&g->rss, ts, v);
     if (num(l, "pause_ms", &v) && v > g->longest_full_pause_ms)
         g->longest_full_pause_ms = v;
     if (json_is_true(at(l, "forced")))
         g->forced++;
-    take_mapped(g, l, ts);
 
     double rate, window_s, base, recent, samples;
     if (num(l, "trend.heap.rate_bytes_per_s", &rate) && num(l, "trend.heap.window_s", &window_s) &&
@@ -485,16 +493,6 @@ static void take_stats(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l,
         g->trend.to_bytes = base + rate * middle_s;
         g->trend.from_bytes = base - rate * (window_s - middle_s);
     }
-}
-
-static void take_tick(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, int64_t ts)
-{
-    (void)r;
-    double v;
-    take_counters(g, l);
-    if (num(l, "rss", &v))
-        add_point(&g->rss, ts, v);
-    take_mapped(g, l, ts);
 }
 
 /* end and exit: final counters. Their rss is read while node tears down
