@@ -154,6 +154,27 @@ test('bad input: FILE:LINE on stderr, the rest still read; exit status 0, 1 or 2
   assert.equal((await gcstatsReport([log, '-o'])).code, 2);
 });
 
+test('a cluster and its children writing one file: a block per node process, each with its numbers', async () => {
+  const cluster = join(dir, 'cluster.jsonl');
+  const res = await run(nodeBin, ['--expose-gc', join(fixtures, 'processes.js')], { env: baseEnv({ GCSTATS_FILE: cluster }) });
+  assert.equal(res.code, 0, res.stderr);
+  const pids = JSON.parse(res.stdout.trim().split('\n').pop());
+  const lines = gcLinesFromFile(cluster);
+  const text = await gcstatsReport([cluster]);
+  assert.equal(text.code, 0, text.stderr);
+  const blocks = text.stdout.split('\n\n').filter((b) => b.startsWith('pid '));
+  assert.deepEqual(blocks.map((b) => Number(/^pid (\d+),/.exec(b)[1])).sort(), [...pids.node].sort());
+  for (const pid of pids.node) {
+    const block = blocks.find((b) => b.startsWith(`pid ${pid}, isolate 1 `));
+    const exit = byEvent(lines, 'exit').find((l) => l.pid === pid);
+    assert.match(block, /, exited\n/);
+    assert.match(block, new RegExp(`GCs +${exit.num_full_gc} full, ${exit.num_inc_gc} other`));
+    const samples = byEvent(lines, 'stats').filter((l) => l.pid === pid).map((l) => l.current_base);
+    const last = /heap after GC +first .*, last ([\d.]+) (kB|MB)/.exec(block);
+    assert.ok(close(bytesOf(last[1], last[2]), samples.at(-1), 0.006), block);
+  }
+});
+
 // PNG (8-bit RGB or RGBA, not interlaced, as chromium writes) to pixels.
 function decodePng(buf) {
   assert.equal(buf.toString('latin1', 1, 4), 'PNG');
