@@ -20,6 +20,10 @@
 /* The first bucket width; it doubles whenever a point falls past the last
  * bucket, so a series of any length fits. */
 #define GCS_RPT_WIDTH0_MS 100
+/* Isolates whose series keep buckets for charts (about 40 KB each); the
+ * later ones keep only their summaries (about 2 KB), so a log of many
+ * short-lived processes does not make the report grow without bound. */
+#define GCS_RPT_CHARTED 1000
 #define GCS_RPT_OWNERS 12    /* mapped-memory owners: 5 named + 6 objects + spare */
 #define GCS_RPT_KINDS 8      /* GC kinds in the gc object (5 today) */
 #define GCS_RPT_LEAKS 32     /* leak episodes kept per isolate */
@@ -41,7 +45,7 @@ struct gcs_rpt_bucket {
 struct gcs_rpt_series {
     int64_t t0_ms, width_ms;
     uint32_t used;                 /* index of the highest bucket in use + 1 */
-    struct gcs_rpt_bucket b[GCS_RPT_BUCKETS];
+    struct gcs_rpt_bucket *b;      /* GCS_RPT_BUCKETS, or NULL: the summary only */
     uint64_t n;
     double first, last, min, max;
     int64_t first_ms, last_ms;
@@ -109,9 +113,10 @@ struct gcs_rpt_group {
     struct gcs_rpt_owner owners[GCS_RPT_OWNERS];
     uint32_t n_owners;
     struct gcs_rpt_trend trend;
-    struct gcs_rpt_leak leaks[GCS_RPT_LEAKS];
-    uint32_t n_leaks, leaks_not_kept;
-    char errors[GCS_RPT_ERRORS][GCS_RPT_TEXT];
+    bool charted;                  /* its series keep buckets */
+    struct gcs_rpt_leak *leaks;    /* allocated as they come, at most GCS_RPT_LEAKS */
+    uint32_t n_leaks, cap_leaks, leaks_not_kept;
+    char (*errors)[GCS_RPT_TEXT];  /* GCS_RPT_ERRORS, allocated at the first */
     uint32_t n_errors;
 };
 
@@ -147,9 +152,13 @@ void gcs_report_take(struct gcs_report *r, uint64_t line_no, const char *text, s
  * reader for lines too long to hold). */
 void gcs_report_bad(struct gcs_report *r, uint64_t line_no, const char *what);
 
+/* A series with buckets (or only a summary); NULL when out of memory. */
+struct gcs_rpt_series *gcs_series_new(bool buckets);
+void gcs_series_free(struct gcs_rpt_series *s);
 void gcs_series_add(struct gcs_rpt_series *s, int64_t t_ms, double v);
 /* Points to draw, in time order: 1 or 2 per bucket (its min and max, in
- * the order they came). Returns how many were written (at most max). */
+ * the order they came). Returns how many were written (at most max; 0
+ * for a series without buckets). */
 size_t gcs_series_points(const struct gcs_rpt_series *s, int64_t *t_ms, double *v, size_t max);
 
 bool gcs_parse_time(const char *iso, int64_t *epoch_ms);

@@ -326,7 +326,7 @@ static void group_html(FILE *out, const struct gcs_rpt_group *g)
                  g->verdict_memory[0] ? ")" : "");
         row(out, "verdict", text);
     }
-    for (uint32_t i = 0; i < g->n_errors && i < GCS_RPT_ERRORS; i++)
+    for (uint32_t i = 0; g->errors && i < g->n_errors && i < GCS_RPT_ERRORS; i++)
         row(out, "error", g->errors[i]);
     fprintf(out, "</table>\n");
     for (uint32_t i = 0; i < g->n_leaks; i++) {
@@ -343,6 +343,10 @@ static void group_html(FILE *out, const struct gcs_rpt_group *g)
         fputs(".</p>\n", out);
     }
 
+    if (!g->charted)
+        fprintf(out, "<p class=\"note\">No charts for this isolate: they are kept for the first %d "
+                     "isolates of the logs, so that the report's memory stays bounded.</p>\n",
+                GCS_RPT_CHARTED);
     static char titles[GCS_RPT_LEAKS][700];
     struct chart c;
     begin_chart(&c, g, "V8 heap after full GCs (post-compaction samples), with the detector's trend", "heap");

@@ -39,12 +39,14 @@ void gcs_report_init(struct gcs_report *r, gcs_rpt_warn_fn *warn, void *warn_ctx
 
 static void free_group(struct gcs_rpt_group *g)
 {
-    free(g->heap);
-    free(g->external);
-    free(g->rss);
-    free(g->mapped);
+    gcs_series_free(g->heap);
+    gcs_series_free(g->external);
+    gcs_series_free(g->rss);
+    gcs_series_free(g->mapped);
     for (uint32_t i = 0; i < g->n_owners; i++)
-        free(g->owners[i].committed);
+        gcs_series_free(g->owners[i].committed);
+    free(g->leaks);
+    free(g->errors);
     free(g);
 }
 
@@ -165,6 +167,23 @@ static struct gcs_rpt_bucket bucket_merge(const struct gcs_rpt_bucket *a, const 
     return m;
 }
 
+struct gcs_rpt_series *gcs_series_new(bool buckets)
+{
+    struct gcs_rpt_series *s = calloc(1, sizeof *s);
+    if (s && buckets && !(s->b = calloc(GCS_RPT_BUCKETS, sizeof *s->b))) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void gcs_series_free(struct gcs_rpt_series *s)
+{
+    if (s)
+        free(s->b);
+    free(s);
+}
+
 void gcs_series_add(struct gcs_rpt_series *s, int64_t t_ms, double v)
 {
     if (!isfinite(v))
@@ -184,6 +203,8 @@ void gcs_series_add(struct gcs_rpt_series *s, int64_t t_ms, double v)
         s->min = v;
     if (v > s->max)
         s->max = v;
+    if (!s->b)
+        return;
     /* Lines out of order (files given newest first) land in the first
      * bucket rather than before it. */
     int64_t dt = t_ms > s->t0_ms ? t_ms - s->t0_ms : 0;
@@ -203,7 +224,7 @@ void gcs_series_add(struct gcs_rpt_series *s, int64_t t_ms, double v)
 size_t gcs_series_points(const struct gcs_rpt_series *s, int64_t *t_ms, double *v, size_t max)
 {
     size_t n = 0;
-    if (!s)
+    if (!s || !s->b)
         return 0;
     /* a bucket's points are drawn inside it, but never after the last point */
 #define AT(ms) ((ms) < s->end_ms ? (ms) : s->end_ms)
@@ -230,13 +251,10 @@ size_t gcs_series_points(const struct gcs_rpt_series *s, int64_t *t_ms, double *
     return n;
 }
 
-static void add_point(struct gcs_rpt_series **s, int64_t t_ms, double v)
+static void add_point(const struct gcs_rpt_group *g, struct gcs_rpt_series **s, int64_t t_ms, double v)
 {
-    if (!*s) {
-        *s = calloc(1, sizeof **s);
-        if (!*s)
-            return;
-    }
+    if (!*s && !(*s = gcs_series_new(g->charted)))
+        return;
     gcs_series_add(*s, t_ms, v);
 }
 
@@ -308,6 +326,7 @@ static struct gcs_rpt_group *new_group(struct gcs_report *r, int64_t pid, uint32
     g->pid = pid;
     g->isolate = isolate;
     g->first_ms = g->last_ms = ts;
+    g->charted = r->n_groups < GCS_RPT_CHARTED;
     copy(g->file, sizeof g->file, r->file);
     r->groups[r->n_groups] = g;
     if (!index_put(r, r->n_groups)) {
@@ -392,7 +411,7 @@ static void take_mapped(struct gcs_rpt_group *g, json_t *l, int64_t ts)
      * once, with isolate 1. */
     if (g->isolate != 1 || !num(l, "mapped.committed", &committed))
         return;
-    add_point(&g->mapped, ts, committed);
+    add_point(g, &g->mapped, ts, committed);
     const char *name;
     json_t *o;
     json_object_foreach(at(l, "mapped.owners"), name, o) {
@@ -409,7 +428,7 @@ static void take_mapped(struct gcs_rpt_group *g, json_t *l, int64_t ts)
             copy(g->owners[i].name, sizeof g->owners[i].name, name);
             g->n_owners++;
         }
-        add_point(&g->owners[i].committed, ts, c);
+        add_point(g, &g->owners[i].committed, ts, c);
     }
 }
 
@@ -458,7 +477,7 @@ static void take_tick(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, 
     double v;
     take_counters(g, l);
     if (num(l, "rss", &v))
-        add_point(&g->rss, ts, v);
+        add_point(g, &g->rss, ts, v);
     take_mapped(g, l, ts);
 }
 
@@ -468,11 +487,11 @@ static void take_stats(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l,
     double v;
     take_tick(r, g, l, ts);
     if (num(l, "current_base", &v))
-        add_point(&g->heap, ts, v);
+        add_point(g, &g->heap, ts, v);
     /* tick lines repeat the heap numbers of the latest stats line: only
      * stats lines add them */
     if (num(l, "heap.external", &v))
-        add_point(&g->external, ts, v);
+        add_point(g, &g->external, ts, v);
     if (num(l, "pause_ms", &v) && v > g->longest_full_pause_ms)
         g->longest_full_pause_ms = v;
     if (json_is_true(at(l, "forced")))
@@ -524,11 +543,18 @@ static void take_leak(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, 
     if (!k || report == 1) {
         if (k)
             k->end_ms = ts;   /* a new leak of the same memory: the old one is over */
-        if (g->n_leaks == GCS_RPT_LEAKS) {
-            g->leaks_not_kept++;
-            return;
+        if (g->n_leaks == g->cap_leaks) {
+            uint32_t cap = g->cap_leaks ? g->cap_leaks * 2 : 2;
+            struct gcs_rpt_leak *leaks = cap <= GCS_RPT_LEAKS ? realloc(g->leaks, cap * sizeof *leaks) : NULL;
+            if (!leaks) {
+                g->leaks_not_kept++;
+                return;
+            }
+            g->leaks = leaks;
+            g->cap_leaks = cap;
         }
         k = &g->leaks[g->n_leaks++];
+        memset(k, 0, sizeof *k);
         copy(k->memory, sizeof k->memory, memory);
         k->first_ms = ts;
     }
@@ -579,7 +605,9 @@ static void take_error(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l,
 {
     (void)r;
     (void)ts;
-    if (g->n_errors < GCS_RPT_ERRORS)
+    if (!g->errors)
+        g->errors = calloc(GCS_RPT_ERRORS, sizeof *g->errors);
+    if (g->errors && g->n_errors < GCS_RPT_ERRORS)
         copy(g->errors[g->n_errors], sizeof g->errors[0], str(l, "reason"));
     g->n_errors++;
 }

@@ -84,7 +84,7 @@ static void group_text(FILE *out, const struct gcs_rpt_group *g)
     }
     if (g->leaks_not_kept)
         fprintf(out, "  %-14s %u more leaks not shown\n", "", g->leaks_not_kept);
-    for (uint32_t i = 0; i < g->n_errors && i < GCS_RPT_ERRORS; i++)
+    for (uint32_t i = 0; g->errors && i < g->n_errors && i < GCS_RPT_ERRORS; i++)
         fprintf(out, "  %-14s %s\n", "ERROR", g->errors[i]);
     if (g->n_errors > GCS_RPT_ERRORS)
         fprintf(out, "  %-14s %u more errors\n", "", g->n_errors - GCS_RPT_ERRORS);

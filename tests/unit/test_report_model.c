@@ -107,7 +107,8 @@ static void groups_by_pid_and_isolate(void **state)
     gcs_report_free(&r);
 }
 
-/* Many processes: the index grows, and every line finds its process. */
+/* Many processes: the index grows, and every line finds its process;
+ * the isolates past the first GCS_RPT_CHARTED keep summaries only. */
 static void many_processes(void **state)
 {
     (void)state;
@@ -115,15 +116,18 @@ static void many_processes(void **state)
     gcs_report_init(&r, NULL, NULL);
     gcs_report_file_begin(&r, "many.jsonl");
     for (int round = 0; round < 3; round++)
-        for (int pid = 1; pid <= 500; pid++)
+        for (int pid = 1; pid <= GCS_RPT_CHARTED + 200; pid++)
             take(&r, 1, line("stats", pid, 1 + pid % 3, round == 0 ? "00:00.000Z" : "00:05.000Z",
                              stats_rest(1000L * pid + round)));
-    assert_int_equal(r.n_groups, 500);
-    for (int pid = 1; pid <= 500; pid++) {
+    assert_int_equal(r.n_groups, GCS_RPT_CHARTED + 200);
+    for (int pid = 1; pid <= GCS_RPT_CHARTED + 200; pid++) {
         const struct gcs_rpt_group *g = group(&r, pid, 1 + pid % 3);
         assert_non_null(g);
         assert_int_equal(g->heap->n, 3);
         assert_true(g->heap->last == 1000.0 * pid + 2);
+        assert_true(g->heap->min == 1000.0 * pid);
+        assert_int_equal(g->charted, pid <= GCS_RPT_CHARTED);
+        assert_int_equal(g->heap->b != NULL, pid <= GCS_RPT_CHARTED);
     }
     gcs_report_free(&r);
 }
@@ -254,8 +258,8 @@ static void bad_lines(void **state)
 static void series_downsampled(void **state)
 {
     (void)state;
-    static struct gcs_rpt_series s;
-    memset(&s, 0, sizeof s);
+    struct gcs_rpt_series *s = gcs_series_new(true);
+    assert_non_null(s);
     const int n = 200000;
     for (int i = 0; i < n; i++) {
         double v = 1000.0 + (i % 100);
@@ -263,15 +267,15 @@ static void series_downsampled(void **state)
             v = 1e9;   /* one spike */
         if (i == 4321)
             v = 1;     /* one dip */
-        gcs_series_add(&s, 1000000 + (int64_t)i * 250, v);
+        gcs_series_add(s, 1000000 + (int64_t)i * 250, v);
     }
-    assert_int_equal(s.n, n);
-    assert_true(s.used <= GCS_RPT_BUCKETS);
-    assert_true(s.used > GCS_RPT_BUCKETS / 2);
-    assert_true(s.first == 1000.0 && s.last == 1000.0 + (n - 1) % 100);
+    assert_int_equal(s->n, n);
+    assert_true(s->used <= GCS_RPT_BUCKETS);
+    assert_true(s->used > GCS_RPT_BUCKETS / 2);
+    assert_true(s->first == 1000.0 && s->last == 1000.0 + (n - 1) % 100);
     static int64_t t[2 * GCS_RPT_BUCKETS];
     static double v[2 * GCS_RPT_BUCKETS];
-    size_t k = gcs_series_points(&s, t, v, 2 * GCS_RPT_BUCKETS);
+    size_t k = gcs_series_points(s, t, v, 2 * GCS_RPT_BUCKETS);
     assert_true(k <= 2 * GCS_RPT_BUCKETS);
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < k; i++) {
@@ -285,21 +289,30 @@ static void series_downsampled(void **state)
     assert_true(t[0] >= 1000000 && t[k - 1] <= 1000000 + (int64_t)n * 250);
 
     /* few points keep their own times */
-    memset(&s, 0, sizeof s);
-    gcs_series_add(&s, 5000, 1);
-    gcs_series_add(&s, 9000, 3);
-    gcs_series_add(&s, 7000, 2);
-    k = gcs_series_points(&s, t, v, 8);
+    gcs_series_free(s);
+    s = gcs_series_new(true);
+    gcs_series_add(s, 5000, 1);
+    gcs_series_add(s, 9000, 3);
+    gcs_series_add(s, 7000, 2);
+    k = gcs_series_points(s, t, v, 8);
     assert_int_equal(k, 3);
     assert_int_equal(t[0], 5000);
     assert_int_equal(t[1], 7000);
     assert_true(v[1] == 2);
     assert_int_equal(t[2], 9000);
     /* a point older than the first goes into the first bucket */
-    gcs_series_add(&s, 1000, 0);
-    assert_true(s.min == 0);
-    k = gcs_series_points(&s, t, v, 8);
+    gcs_series_add(s, 1000, 0);
+    assert_true(s->min == 0);
+    k = gcs_series_points(s, t, v, 8);
     assert_true(t[0] >= 5000 && v[0] == 1 && v[1] == 0);
+    gcs_series_free(s);
+    /* a series without buckets: its summary, and nothing to draw */
+    s = gcs_series_new(false);
+    gcs_series_add(s, 1000, 5);
+    gcs_series_add(s, 2000, 7);
+    assert_true(s->n == 2 && s->min == 5 && s->max == 7 && s->last == 7);
+    assert_int_equal(gcs_series_points(s, t, v, 8), 0);
+    gcs_series_free(s);
 }
 
 static void ticks(void **state)
