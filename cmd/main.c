@@ -16,6 +16,8 @@ static const struct subcommand subcommands[] = {
     { "run", gcs_cmd_run, "run a command with gcstats preloaded: gcstats run [options] -- COMMAND [ARGS]" },
     { "env", gcs_cmd_env, "print the environment gcstats run would set, as KEY=VALUE lines" },
     { "tail", gcs_cmd_tail, "follow gcstats logs as readable lines: gcstats tail [-n N] [FILE...]" },
+    { "report", gcs_cmd_report, "sum up gcstats logs per process, as text or HTML with charts: "
+                                "gcstats report FILE... [-o report.html]" },
 };
 
 static void usage(FILE *to)

@@ -1,5 +1,7 @@
 #include "render.h"
 
+#include "units.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -36,24 +38,11 @@ static void put(struct text *t, const char *fmt, ...)
         t->len = t->cap - 1;
 }
 
-void gcs_format_bytes(double bytes, char *out, size_t cap)
-{
-    double a = fabs(bytes);
-    if (a < 1024.0)
-        snprintf(out, cap, "%.0f B", bytes);
-    else if (a < 1024.0 * 1024.0)
-        snprintf(out, cap, "%.1f KiB", bytes / 1024.0);
-    else if (a < 1024.0 * 1024.0 * 1024.0)
-        snprintf(out, cap, "%.1f MiB", bytes / (1024.0 * 1024.0));
-    else
-        snprintf(out, cap, "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
-}
-
 static void put_bytes(struct text *t, const char *label, json_t *value)
 {
     if (json_is_number(value)) {
         char b[32];
-        gcs_format_bytes(json_number_value(value), b, sizeof b);
+        gcs_format_bytes(b, sizeof b, json_number_value(value));
         put(t, " %s %s", label, b);
     } else {
         put(t, " %s -", label);
@@ -139,7 +128,7 @@ static void put_sample(struct text *t, json_t *line, const char *event, bool col
     double mapped;
     if (mapped_outside_v8(json_object_get(line, "mapped"), &mapped)) {
         char b[32];
-        gcs_format_bytes(mapped, b, sizeof b);
+        gcs_format_bytes(b, sizeof b, mapped);
         put(t, " mapped %s", b);
     } else {
         put(t, " mapped -");
@@ -155,7 +144,7 @@ static void put_sample(struct text *t, json_t *line, const char *event, bool col
         json_t *rate = json_object_get(verdict, "rate_bytes_per_s");
         if (memory != NULL && json_is_number(rate)) {
             char b[32];
-            gcs_format_bytes(json_number_value(rate), b, sizeof b);
+            gcs_format_bytes(b, sizeof b, json_number_value(rate));
             put(t, " (%s, %s/s)", memory, b);
         } else if (memory != NULL) {
             put(t, " (%s)", memory);
@@ -197,7 +186,7 @@ static void put_sites(struct text *t, json_t *line)
             break;
         char b[32];
         json_t *resident = json_object_get(site, "resident");
-        gcs_format_bytes(json_is_number(resident) ? json_number_value(resident) : 0, b, sizeof b);
+        gcs_format_bytes(b, sizeof b, json_is_number(resident) ? json_number_value(resident) : 0);
         const char *owner = json_string_value(json_object_get(site, "owner"));
         const char *where = json_string_value(json_object_get(site, "function"));
         if (where == NULL)

@@ -25,8 +25,5 @@ enum gcs_render_result {
  * that way, so that nothing a newer library says is hidden. */
 enum gcs_render_result gcs_render_line(const char *line, size_t len, bool colour, char *out, size_t cap);
 
-/* Bytes the way the rendered lines show them: "512 B", "1.5 KiB",
- * "12.3 MiB", "2.00 GiB". */
-void gcs_format_bytes(double bytes, char *out, size_t cap);
 
 #endif

@@ -96,7 +96,7 @@ test('tail -F: a file not there yet, a line in two pieces, rotation by rename, t
     assert.doesNotMatch(tail.seen.stderr, /not JSON/);
     appendFileSync(log, half.slice(200));
     await tail.until('the line whose end came', shows(1002));
-    assert.match(tail.seen.stdout, / pid 1002 iso 1 stats    heap [\d.]+ [KMG]iB trend [+-][\d.]+% ext /);
+    assert.match(tail.seen.stdout, / pid 1002 iso 1 stats    heap [\d.]+ [kMG]?B trend [+-][\d.]+% ext /);
 
     // a bad line: named by file and line (the log's 3rd), and the next one still shown
     appendFileSync(log, 'this is not json\n' + marked(leak, 1003));

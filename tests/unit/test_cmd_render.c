@@ -11,6 +11,7 @@
 
 #include "linebuf.h"
 #include "render.h"
+#include "units.h"
 
 static const char stats_line[] = "{\"event\":\"stats\",\"ts\":\"2026-11-27T00:42:53.698Z\",\"pid\":26493,\"isolate\":1,\"dropped\":0,\"num_full_gc\":19,\"num_inc_gc\":2,\"heap_compactions\":19,\"gc\":{\"scavenge\":{\"count\":2,\"pause_ms\":16.444},\"minor_ms\":{\"count\":0,\"pause_ms\":0.000},\"mark_compact\":{\"count\":19,\"pause_ms\":287.452},\"incremental\":{\"count\":0,\"pause_ms\":0.000},\"weak_callbacks\":{\"count\":0,\"pause_ms\":0.000}},\"usage_trend\":14.54,\"estimated_base\":5070556,\"current_base\":5783264,\"min\":{\"bytes\":3163064,\"when\":\"2026-11-27T00:42:49.331Z\"},\"max\":{\"bytes\":5783264,\"when\":\"2026-11-27T00:42:53.698Z\"},\"recent_samples\":10,\"long_samples\":19,\"verdict\":{\"state\":\"leak\",\"memory\":\"heap\",\"rate_bytes_per_s\":591168,\"since\":\"2026-11-27T00:42:53.698Z\"},\"trend\":{\"heap\":{\"state\":\"leak\",\"samples\":5,\"rate_bytes_per_s\":591168,\"window_s\":4.4},\"external\":{\"state\":\"ok\",\"samples\":5,\"rate_bytes_per_s\":0,\"window_s\":4.4},\"mapped\":{\"state\":\"ok\",\"samples\":5,\"rate_bytes_per_s\":0,\"window_s\":4.6}},\"heap\":{\"used\":5783264,\"total\":14749696,\"limit\":4345298944,\"external\":1329748,\"physical\":9093120,\"available\":4339094696,\"malloced\":147552,\"native_contexts\":1,\"detached_contexts\":0,\"total_allocated\":null},\"pause_ms\":9.840,\"forced\":true,\"probe\":false,\"rss\":56905728,\"rss_peak\":56905728,\"mapped\":{\"reserved\":552124416,\"committed\":16646144,\"peak_reserved\":552534016,\"peak_committed\":16797696,\"complete\":true,\"owners\":{\"v8_heap\":{\"reserved\":15253504,\"committed\":14745600,\"peak_committed\":14897152},\"v8_code\":{\"reserved\":536870912,\"committed\":1900544,\"peak_committed\":1900544},\"libuv\":{\"reserved\":0,\"committed\":0,\"peak_committed\":0},\"malloc\":{\"reserved\":0,\"committed\":0,\"peak_committed\":0},\"other\":{\"reserved\":0,\"committed\":0,\"peak_committed\":0}}}}";
 static const char leak_line[] = "{\"event\":\"leak\",\"ts\":\"2026-11-27T00:42:53.698Z\",\"pid\":26493,\"isolate\":1,\"dropped\":0,\"memory\":\"heap\",\"growth_bytes\":2581041,\"rate_bytes_per_s\":591168,\"rate_low_bytes_per_s\":559298,\"recent_rate_bytes_per_s\":644420,\"confidence\":0.9863,\"window\":{\"from\":\"2026-11-27T00:42:49.332Z\",\"to\":\"2026-11-27T00:42:53.698Z\",\"seconds\":4.4,\"samples\":5},\"level_bytes\":5744105,\"limit_bytes\":4345298944,\"seconds_to_limit\":7341,\"since\":\"2026-11-27T00:42:53.698Z\",\"report\":1,\"reason\":\"the V8 heap after full GCs grew by 2.6 MB in 4 s (577.3 KB/s, at least 546.2 KB/s with 95% confidence) and is still growing\"}";
@@ -28,8 +29,8 @@ static void real_lines(void **state)
 {
     (void)state;
     assert_string_equal(render(stats_line, false),
-        "00:42:53.698 pid 26493 iso 1 stats    heap 5.5 MiB trend +14.54% ext 1.3 MiB mapped 0 B rss 54.3 MiB"
-        " verdict leak (heap, 577.3 KiB/s) pause 9.8 ms forced");
+        "00:42:53.698 pid 26493 iso 1 stats    heap 5.78 MB trend +14.54% ext 1.33 MB mapped 0 B rss 56.9 MB"
+        " verdict leak (heap, 591 kB/s) pause 9.8 ms forced");
     assert_string_equal(render(leak_line, false),
         "00:42:53.698 pid 26493 iso 1 leak     the V8 heap after full GCs grew by 2.6 MB in 4 s (577.3 KB/s, "
         "at least 546.2 KB/s with 95% confidence) and is still growing");
@@ -42,7 +43,7 @@ static void real_lines(void **state)
     assert_string_equal(render("{\"event\":\"tick\",\"ts\":\"2026-11-27T00:42:49.202Z\",\"pid\":7,\"isolate\":2,"
                                "\"dropped\":3,\"current_base\":null,\"usage_trend\":null,\"heap\":null,"
                                "\"verdict\":null,\"rss\":52428800,\"mapped\":null}", false),
-        "00:42:49.202 pid 7 iso 2 tick     heap - trend - ext - mapped - rss 50.0 MiB verdict - dropped 3");
+        "00:42:49.202 pid 7 iso 2 tick     heap - trend - ext - mapped - rss 52.4 MB verdict - dropped 3");
     assert_string_equal(render("{\"event\":\"error\",\"ts\":\"2026-11-27T00:42:49.202Z\",\"pid\":7,\"isolate\":1,"
                                "\"dropped\":0,\"reason\":\"GCSTATS_MAPS=2 is not 0 or 1; using 1\"}", false),
         "00:42:49.202 pid 7 iso 1 error    GCSTATS_MAPS=2 is not 0 or 1; using 1");
@@ -56,7 +57,7 @@ static void mapped_outside_v8(void **state)
     const char *line = "{\"event\":\"exit\",\"ts\":\"2026-11-27T00:00:00.000Z\",\"pid\":1,\"isolate\":1,\"dropped\":0,"
         "\"mapped\":{\"owners\":{\"v8_heap\":{\"committed\":1000000000},\"v8_code\":{\"committed\":5},"
         "\"libuv\":{\"committed\":1048576},\"gcs_test_mapper.node\":{\"committed\":2097152}}}}";
-    assert_non_null(strstr(render(line, false), " mapped 3.0 MiB "));
+    assert_non_null(strstr(render(line, false), " mapped 3.15 MB "));
 }
 
 static void colours(void **state)
@@ -67,7 +68,7 @@ static void colours(void **state)
     assert_null(strchr(render(leak_end_line, false), '\033'));
     assert_non_null(strstr(render(leak_line, true), "\033[1;31mleak"));
     assert_non_null(strstr(render(leak_end_line, true), "\033[32mleak_end"));
-    assert_non_null(strstr(render(stats_line, true), "verdict \033[1;31mleak (heap, 577.3 KiB/s)\033[0m"));
+    assert_non_null(strstr(render(stats_line, true), "verdict \033[1;31mleak (heap, 591 kB/s)\033[0m"));
     /* an ordinary line has nothing to stand out */
     assert_null(strchr(render(start_line, true), '\033'));
 }
@@ -128,18 +129,18 @@ static void bytes(void **state)
 {
     (void)state;
     char b[32];
-    gcs_format_bytes(0, b, sizeof b);
+    gcs_format_bytes(b, sizeof b, 0);
     assert_string_equal(b, "0 B");
-    gcs_format_bytes(1023, b, sizeof b);
-    assert_string_equal(b, "1023 B");
-    gcs_format_bytes(1536, b, sizeof b);
-    assert_string_equal(b, "1.5 KiB");
-    gcs_format_bytes(5783264, b, sizeof b);
-    assert_string_equal(b, "5.5 MiB");
-    gcs_format_bytes(4345298944.0, b, sizeof b);
-    assert_string_equal(b, "4.05 GiB");
-    gcs_format_bytes(-2048, b, sizeof b);
-    assert_string_equal(b, "-2.0 KiB");
+    gcs_format_bytes(b, sizeof b, 999);
+    assert_string_equal(b, "999 B");
+    gcs_format_bytes(b, sizeof b, 1023);
+    assert_string_equal(b, "1.02 kB");
+    gcs_format_bytes(b, sizeof b, 5783264);
+    assert_string_equal(b, "5.78 MB");
+    gcs_format_bytes(b, sizeof b, 4345298944.0);
+    assert_string_equal(b, "4.35 GB");
+    gcs_format_bytes(b, sizeof b, -2048);
+    assert_string_equal(b, "-2.05 kB");
 }
 
 /* Lines gathered by linebuf, as the callback sees them. */
