@@ -2,7 +2,7 @@
 // "cache" that is never trimmed (a few hundred KB a second). It drives
 // itself with a client on loopback and stops after DURATION seconds
 // (default 45). Run it under gcstats:
-//   LD_PRELOAD=build/libgcstats.so node examples/leaky-server.js
+//   build/cmd/gcstats run -- node examples/leaky-server.js
 const http = require('node:http');
 
 const durationMs = Number(process.env.DURATION || 45) * 1000;

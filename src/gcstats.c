@@ -44,7 +44,6 @@ static struct gcs_config config;
 static struct gcs_process_info info;
 static char destination[GCS_PATH_MAX + 16];
 static bool running;          /* attached to V8: an exit line is due */
-static bool writer_started;   /* lines may be queued: flush them at exit */
 
 /* The most call sites a sites line lists. */
 #define SITES_SHOWN 8
@@ -190,7 +189,6 @@ static void in_forked_child(void)
     gcs_output_forget_thread();
     gcs_registry_reset();
     running = false;
-    writer_started = false;
 }
 
 /* The object (file) that holds addr, for messages. */
@@ -307,21 +305,16 @@ __attribute__((constructor)) static void gcstats_init(void)
         .prepare = prepare_record,
         .idle = writer_idle,
     };
-    if (!gcs_output_start(&jobs)) {
-        error_record(&r, "could not start the output thread; gcstats writes nothing");
-        gcs_output_stderr_now(&r, &info);
-        return;
-    }
-    writer_started = true;
     if (!gcs_v8_layout_known(gcs_v8.v.major)) {
         snprintf(why, sizeof why,
                  "V8 %.40s is a version whose heap statistics layout gcstats does not know "
                  "(it knows %d to %d); gcstats stays off in this process",
                  gcs_v8.version ? gcs_v8.version : "(unknown)", GCS_V8_MIN_MAJOR, GCS_V8_MAX_MAJOR);
         error_record(&r, why);
-        gcs_output_submit(&r);
+        gcs_output_say_once(&config, &r, &info);
         return;
     }
+    gcs_output_prepare(&jobs);
     struct gcs_detect_config detect;
     gcs_detect_config_default(&detect);
     detect.min_span_ms = config.leak_min_span_ms;
@@ -354,8 +347,7 @@ __attribute__((constructor)) static void gcstats_init(void)
 __attribute__((destructor)) static void gcstats_fini(void)
 {
     if (!running) {
-        if (writer_started)
-            gcs_output_finish(NULL, EXIT_FLUSH_TIMEOUT_MS);
+        gcs_output_finish(NULL, EXIT_FLUSH_TIMEOUT_MS);
         return;
     }
     running = false;

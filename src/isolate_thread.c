@@ -301,6 +301,14 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     gcs_registry_finish_attach(s, number);
 
     struct gcs_record r;
+    /* The writer thread starts with the first isolate: here V8 may
+     * allocate, and node made its own threads already. */
+    static _Atomic bool said_no_writer;
+    if (!gcs_output_start() && !atomic_exchange(&said_no_writer, true)) {
+        gcs_error_record(&r, gcs_wall_ms(), number,
+                         "could not start gcstats' output thread: lines are written only at exit");
+        gcs_output_submit(&r);
+    }
     gcs_snapshot_record(&r, GCS_EV_START, atomic_load(&s->number), &s->own);
     r.main_thread = main_thread;
     r.v8_isolate = (uint64_t)(uintptr_t)isolate;

@@ -13,6 +13,16 @@
 
 #define NIL 0u
 
+uintptr_t gcs_page_round_up(uintptr_t len, uintptr_t page_size)
+{
+    return (len + page_size - 1) & ~(page_size - 1);
+}
+
+uintptr_t gcs_page_round_down(uintptr_t addr, uintptr_t page_size)
+{
+    return addr & ~(page_size - 1);
+}
+
 void gcs_mappings_init(struct gcs_mappings *m)
 {
     memset(m, 0, sizeof *m);

@@ -48,6 +48,13 @@ struct gcs_mappings {
     struct gcs_usage site[GCS_SITES];
 };
 
+/* Page arithmetic for the calls the book mirrors: the kernel rounds the
+ * length of mmap, munmap, mprotect and mremap up to whole pages, and a
+ * range starts at its page. page_size is the kernel's (sysconf), a power
+ * of two: 4 KiB on x86-64; 4, 16 or 64 KiB on aarch64. */
+uintptr_t gcs_page_round_up(uintptr_t len, uintptr_t page_size);
+uintptr_t gcs_page_round_down(uintptr_t addr, uintptr_t page_size);
+
 /* A zeroed book is empty and ready. */
 void gcs_mappings_init(struct gcs_mappings *m);
 

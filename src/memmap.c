@@ -31,7 +31,7 @@ static struct gcs_site_table sites;
 static struct gcs_object_names objects;
 static _Atomic bool enabled;
 static uintptr_t self_lo, self_hi;
-static uintptr_t page_mask;
+static uintptr_t page_size;
 
 static struct {
     const void *key;
@@ -59,8 +59,11 @@ static bool read_totals(struct gcs_mapped *out)
     for (int attempt = 0; attempt < 256; attempt++) {
         uint32_t before = atomic_load_explicit(&book_seq, memory_order_acquire);
         if (before & 1) {
+            /* the CPU's spin-wait hint */
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
+#elif defined(__aarch64__)
+            __asm__ __volatile__("yield");
 #endif
             continue;
         }
@@ -76,7 +79,7 @@ static bool read_totals(struct gcs_mapped *out)
 
 void gcs_memmap_enable(void)
 {
-    page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+    page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
     struct gcs_object_info self;
     if (gcs_object_at((uintptr_t)gcs_memmap_enable, &self)) {
         self_lo = self.lo;
@@ -91,7 +94,7 @@ void gcs_memmap_enable(void)
 void gcs_memmap_disable(void) { atomic_store(&enabled, false); }
 bool gcs_memmap_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
 
-static uintptr_t page_len(size_t len) { return ((uintptr_t)len + page_mask) & ~page_mask; }
+static uintptr_t page_len(size_t len) { return gcs_page_round_up(len, page_size); }
 static bool is_self(uintptr_t a) { return a >= self_lo && a < self_hi; }
 
 /* ---- Classifying a new site (outside the lock) --------------------------- */
@@ -275,7 +278,7 @@ void gcs_memmap_add_code_range(const void *key, uintptr_t start, size_t len)
     }
     /* The range was reserved before the isolate was attached: what is
      * already in the book there is code space. */
-    gcs_mappings_set_owner_in(&book, start & ~page_mask, page_len(len), GCS_OWNER_V8_CODE);
+    gcs_mappings_set_owner_in(&book, gcs_page_round_down(start, page_size), page_len(len), GCS_OWNER_V8_CODE);
     unlock_book();
 }
 

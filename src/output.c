@@ -30,6 +30,13 @@ static _Atomic uint64_t submitted;       /* records accepted into the queue */
 static _Atomic uint64_t completed;       /* records taken off it and written (or dropped) */
 static _Atomic bool finishing;           /* the exit waits for `completed`: wake it */
 static _Atomic uint32_t completed_seq;   /* futex word: bumped after a record completes while finishing */
+/* The writer thread is started when the first isolate is attached, not
+ * at start-up: a second thread makes glibc's malloc take its locks for
+ * good, and node's start-up before its first isolate (OpenSSL's set-up
+ * above all) mallocs enough for that to be ~3 ms of `node -e 0`.
+ * Records queued before then wait in the queue. */
+static _Atomic bool accepting;           /* set up: records may be queued */
+static _Atomic bool start_claimed;       /* the thread is started (or the exit drains the queue itself) */
 static _Atomic bool thread_running;
 
 /* How often, at most, the writer looks whether GCSTATS_FILE was rotated. */
@@ -310,11 +317,20 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-bool gcs_output_start(const struct gcs_writer_jobs *writer_jobs)
+void gcs_output_prepare(const struct gcs_writer_jobs *writer_jobs)
 {
     /* The static queue is ready as it is (queue.h): initialising it would
      * make all of it resident at start-up. */
     jobs = *writer_jobs;
+    atomic_store(&accepting, true);
+}
+
+bool gcs_output_start(void)
+{
+    if (!atomic_load(&accepting))
+        return false;
+    if (atomic_exchange(&start_claimed, true))
+        return true;   /* started, being started, or the exit writes */
 
     sigset_t all, old;
     sigfillset(&all);
@@ -327,16 +343,36 @@ bool gcs_output_start(const struct gcs_writer_jobs *writer_jobs)
     int err = pthread_create(&thread, &attr, writer_main, NULL);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (err != 0)
+    if (err != 0) {
+        /* Queued records stay for the exit to write. */
+        atomic_store(&start_claimed, false);
         return false;
+    }
     pthread_setname_np(thread, "gcstats");
     atomic_store(&thread_running, true);
+    /* Records queued before the thread existed wake nobody: wake it. */
+    atomic_fetch_add(&wake_seq, 1);
+    syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     return true;
+}
+
+/* At exit, with no writer thread ever started: this thread writes what
+ * was queued, and the last record. It claimed the start, so no writer
+ * appears meanwhile. */
+static void drain_here(const struct gcs_record *last)
+{
+    struct gcs_record rec;
+    while (gcs_queue_pop(&queue, &rec))
+        emit_now(&rec);
+    if (last != NULL) {
+        rec = *last;
+        emit_now(&rec);
+    }
 }
 
 bool gcs_output_submit(const struct gcs_record *r)
 {
-    if (!atomic_load_explicit(&thread_running, memory_order_relaxed) || !gcs_queue_push(&queue, r)) {
+    if (!atomic_load_explicit(&accepting, memory_order_relaxed) || !gcs_queue_push(&queue, r)) {
         atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
         return false;
     }
@@ -355,8 +391,14 @@ static void sleep_ms(long ms)
 
 void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
 {
-    if (!atomic_load(&thread_running))
+    if (!atomic_load(&accepting))
         return;
+    if (!atomic_exchange(&start_claimed, true)) {
+        drain_here(last);
+        return;
+    }
+    if (!atomic_load(&thread_running))
+        return;   /* being started by another thread right now: it writes what it can */
     int64_t deadline = gcs_monotonic_ms() + timeout_ms;
     /* A full queue drains as long as the reader reads: give it the time. */
     while (last != NULL && !gcs_queue_push(&queue, last)) {
@@ -410,6 +452,7 @@ void gcs_output_stderr_now(const struct gcs_record *r, const struct gcs_process_
 
 void gcs_output_forget_thread(void)
 {
+    atomic_store(&accepting, false);
     atomic_store(&thread_running, false);
 }
 

@@ -14,6 +14,7 @@ void gcs_probe_config_default(struct gcs_probe_config *c)
     gcs_probe_config_budget(c, GCS_DEFAULT_PROBE_BUDGET_MPCT);
     c->min_change_bytes = GCS_DEFAULT_LEAK_MIN_GROWTH / GCS_PROBE_CHANGE_DIVISOR;
     c->max_misses = 3;
+    c->prior_ps_per_byte = GCS_PROBE_PRIOR_PS_PER_BYTE;
 }
 
 void gcs_probe_config_budget(struct gcs_probe_config *c, uint32_t budget_mpct)
@@ -53,22 +54,60 @@ void gcs_probe_set_settled(struct gcs_probe *p, bool settled)
     p->settled = settled;
 }
 
+/* The CPU per ms the probe may spend: budget_ppm of the application's
+ * rate, or the floor where that is more. */
+static double budget_rate(double app_cpu_per_ms, const struct gcs_probe_config *c)
+{
+    double rate = (double)c->budget_ppm / 1e6 * app_cpu_per_ms;
+    return rate < (double)c->floor_ns_per_ms ? (double)c->floor_ns_per_ms : rate;
+}
+
+/* The least wait that spreads cost_ns at rate; saturates, never wraps. */
+static int64_t wait_for_cost(uint64_t cost_ns, double rate)
+{
+    if (rate <= 0 || cost_ns == 0)
+        return 0;
+    double by_cost = (double)cost_ns / rate;
+    return by_cost >= 9.2e18 ? INT64_MAX : (int64_t)by_cost;
+}
+
+/* A full cycle's cost guessed from the heap's size. */
+static uint64_t guess_cost_ns(const struct gcs_probe_config *c, uint64_t used)
+{
+    double guess = (double)used * c->prior_ps_per_byte / 1000.0;
+    return guess >= 1.8e19 ? UINT64_MAX : (uint64_t)guess;
+}
+
 int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
 {
     uint64_t period = c->every_ms;
     if (p->settled && c->settled_every_ms > period)
         period = c->settled_every_ms;
     int64_t wait = (int64_t)(period * p->draw_permille / 1000u);
-    /* The budget: the last cycle's cost, spread at the budget rate. */
-    double rate = (double)c->budget_ppm / 1e6 * p->app_cpu_per_ms;
-    if (rate < (double)c->floor_ns_per_ms)
-        rate = (double)c->floor_ns_per_ms;
-    if (rate > 0 && p->last_cost_ns > 0) {
-        double by_cost = (double)p->last_cost_ns / rate;
-        if (by_cost > (double)wait)
-            wait = by_cost >= 9.2e18 ? INT64_MAX : (int64_t)by_cost;
-    }
-    return wait;
+    /* The budget: the last cycle's cost, spread at the budget rate. An
+     * application that is CPU-bound hides the cost (marking takes its CPU
+     * rather than adding to it): the cost is at least the guess from the
+     * heap's size. */
+    uint64_t cost = guess_cost_ns(c, p->used_after_full);
+    if (p->last_cost_ns > cost)
+        cost = p->last_cost_ns;
+    int64_t by_cost = wait_for_cost(cost, budget_rate(p->app_cpu_per_ms, c));
+    return by_cost > wait ? by_cost : wait;
+}
+
+/* Before any cycle was measured: whether the guessed cost of a first
+ * cycle on used_now bytes, at the budget rate of the application's CPU
+ * since the clock started, is paid for by the time since the last full GC
+ * (or attach). */
+static bool prior_allows(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
+                         uint64_t cpu_ns, uint64_t used_now)
+{
+    if (p->cost_known || c->prior_ps_per_byte == 0)
+        return true;
+    double app = 0;
+    if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
+        app = (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
+    return now_ms - p->last_full_ms >= wait_for_cost(guess_cost_ns(c, used_now), budget_rate(app, c));
 }
 
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,
@@ -97,6 +136,8 @@ enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_pro
         }
     } else if (used_now < p->used_after_full || used_now - p->used_after_full < c->min_change_bytes) {
         return GCS_PROBE_WAIT;   /* nothing was allocated worth a sample */
+    } else if (!prior_allows(p, c, now_ms, cpu_ns, used_now)) {
+        return GCS_PROBE_WAIT;   /* a first cycle this large is not paid for yet */
     }
     p->outstanding = true;
     p->requests++;
@@ -126,6 +167,7 @@ static void measure_cycle(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
     double used = (double)(cpu_ns - p->cycle_start_cpu_ns);
     double app = p->app_cpu_per_ms * (double)(now_ms - p->cycle_start_ms);
     p->last_cost_ns = used > app ? (uint64_t)(used - app) : 0;
+    p->cost_known = true;
 }
 
 bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,

@@ -35,6 +35,13 @@
  *     of one core by default): so a 0.5 s cycle in a process using a
  *     third of a core is asked for at most every 150 s (1%), and in a
  *     nearly idle process a 10 ms cycle every 10 s (0.1% of a core);
+ *   - the cost is at least a guess from the heap's size
+ *     (prior_ps_per_byte): before the first full cycle is measured (a
+ *     large heap built without one), and where the application is
+ *     CPU-bound, whose marking takes the application's CPU instead of
+ *     adding to it, so that the measure above sees little (a 600 MB
+ *     server on a saturated machine was measured so and probed every
+ *     ~20 s);
  *   - a request that V8 leaves unanswered (no full GC within the wait) is
  *     a miss; after max_misses in a row, gcstats stops asking.
  *
@@ -53,7 +60,19 @@ struct gcs_probe_config {
     uint32_t floor_ns_per_ms;    /* ... or this much CPU per unit of time, if more */
     uint64_t min_change_bytes;   /* heap growth since the last full GC worth a sample */
     uint32_t max_misses;         /* unanswered requests in a row before giving up */
+    /* A full cycle's cost is taken as at least this many picoseconds of
+     * CPU per byte of heap used: the guess before any cycle was measured,
+     * and a floor under the measure, which a CPU-bound application hides
+     * (marking then takes the application's CPU rather than adding to
+     * it). */
+    uint32_t prior_ps_per_byte;
 };
+
+/* Full marks measured on Node 20 cost 0.3 to 2 ns of CPU per live byte
+ * (a 600 MB server's: 0.2 to 1.2 s). The low end: on a small heap the
+ * prior then asks no later than the draw would, while a large heap's first
+ * request waits for its price (600 MB at a third of a core: 60 s). */
+#define GCS_PROBE_PRIOR_PS_PER_BYTE 300u
 
 /* A sample is worth asking for once the heap has moved by this fraction
  * of the least growth the detector reports (GCSTATS_LEAK_MIN_GROWTH):
@@ -88,6 +107,7 @@ struct gcs_probe {
     uint64_t end_cpu_ns;
     double app_cpu_per_ms;       /* ns of CPU per ms outside full cycles (1e6: one core) */
     uint64_t last_cost_ns;       /* the last full cycle's CPU beyond the application's */
+    bool cost_known;             /* a full cycle was measured: last_cost_ns holds */
 };
 
 enum gcs_probe_action {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "objects.h"
+#include "v8symbols.h"
 
 struct gcs_v8 gcs_v8;
 
@@ -38,21 +39,11 @@ static struct {
     uv_default_loop_fn uv_default_loop;                /* libuv's; optional */
 } fn;
 
-#define GC_CALLBACK_SIG "EPFvPS0_NS_6GCTypeENS_15GCCallbackFlagsEPvE"
-
+#define REQUIRED_ENTRY(slot, name) { name, (void **)&fn.slot },
 static const struct {
     const char *name;
     void **slot;
-} required[] = {
-    { "_ZN2v82V810GetVersionEv", (void **)&fn.get_version },
-    { "_ZN2v87Isolate13TryGetCurrentEv", (void **)&fn.try_get_current },
-    { "_ZN2v87Isolate16RequestInterruptEPFvPS0_PvES2_", (void **)&fn.request_interrupt },
-    { "_ZN2v87Isolate21AddGCPrologueCallback" GC_CALLBACK_SIG "S4_S2_", (void **)&fn.add_prologue },
-    { "_ZN2v87Isolate21AddGCEpilogueCallback" GC_CALLBACK_SIG "S4_S2_", (void **)&fn.add_epilogue },
-    { "_ZN2v87Isolate17GetHeapStatisticsEPNS_14HeapStatisticsE", (void **)&fn.get_heap_statistics },
-    { "_ZN2v814HeapStatisticsC1Ev", (void **)&fn.heap_statistics_ctor },
-    { "_ZN2v87Isolate7IsInUseEv", (void **)&fn.is_in_use },
-};
+} required[] = { GCS_V8_REQUIRED_SYMBOLS(REQUIRED_ENTRY) };
 
 /* The address range of the object that defines V8, found once at bind. */
 static uintptr_t v8_object_lo, v8_object_hi;
@@ -85,14 +76,8 @@ bool gcs_v8_bind(const char **missing)
         v8_object_lo = v8_object.lo;
         v8_object_hi = v8_object.hi;
     }
-    fn.isolate_key_created = dlsym(RTLD_DEFAULT, "_ZN2v88internal7Isolate20isolate_key_created_E");
-    fn.get_code_range = (get_code_range_fn)dlsym(RTLD_DEFAULT, "_ZN2v87Isolate12GetCodeRangeEPPvPm");
-    fn.measure_memory = (measure_memory_fn)dlsym(
-        RTLD_DEFAULT, "_ZN2v87Isolate13MeasureMemoryESt10unique_ptrINS_21MeasureMemoryDelegate"
-                      "ESt14default_deleteIS2_EENS_22MeasureMemoryExecutionE");
-    fn.get_current_event_loop = (get_current_event_loop_fn)dlsym(RTLD_DEFAULT, "_ZN4node19GetCurrentEventLoopEPN2v87IsolateE");
-    fn.uv_backend_fd = (uv_backend_fd_fn)dlsym(RTLD_DEFAULT, "uv_backend_fd");
-    fn.uv_default_loop = (uv_default_loop_fn)dlsym(RTLD_DEFAULT, "uv_default_loop");
+#define BIND_OPTIONAL(slot, name, up_to_v8) *(void **)&fn.slot = dlsym(RTLD_DEFAULT, name);
+    GCS_V8_OPTIONAL_SYMBOLS(BIND_OPTIONAL)
 
     gcs_v8.version = fn.get_version();
     if (!gcs_parse_v8_version(gcs_v8.version, &gcs_v8.v))

@@ -155,8 +155,9 @@ struct gcs_heap_stats {
  * than its struct. */
 bool gcs_heap_stats_decode(const void *raw, size_t raw_size, int major, struct gcs_heap_stats *out);
 
-/* The granule V8 commits heap memory in on x86_64 Linux (its commit page
- * size, the OS page), and the bounds of a believable heap_size_limit. */
+/* The granule V8 commits heap memory in: its commit page size is the OS
+ * page, 4 KiB on x86-64 and 4, 16 or 64 KiB on aarch64, all multiples of
+ * this. And the bounds of a believable heap_size_limit. */
 #define GCS_V8_COMMIT_PAGE 4096u
 #define GCS_HEAP_LIMIT_MIN (1ull << 20)   /* 1 MiB: a smaller isolate cannot even start */
 #define GCS_HEAP_LIMIT_MAX (1ull << 40)   /* 1 TiB */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "v8api.h"
+#include "v8symbols.h"
 
 typedef void *(*get_heap_profiler_fn)(void *isolate);
 typedef bool (*start_sampling_fn)(void *profiler, uint64_t interval, int depth, int flags);
@@ -34,13 +35,8 @@ static struct {
 
 bool gcs_v8_profiler_bind(const char **why)
 {
-    fn.get_heap_profiler = (get_heap_profiler_fn)dlsym(RTLD_DEFAULT, "_ZN2v87Isolate15GetHeapProfilerEv");
-    fn.start = (start_sampling_fn)dlsym(RTLD_DEFAULT, "_ZN2v812HeapProfiler25StartSamplingHeapProfilerEmiNS0_13SamplingFlagsE");
-    fn.stop = (stop_sampling_fn)dlsym(RTLD_DEFAULT, "_ZN2v812HeapProfiler24StopSamplingHeapProfilerEv");
-    fn.get_profile = (get_allocation_profile_fn)dlsym(RTLD_DEFAULT, "_ZN2v812HeapProfiler20GetAllocationProfileEv");
-    fn.write_utf8_v2 = (write_utf8_v2_fn)dlsym(RTLD_DEFAULT, "_ZNK2v86String11WriteUtf8V2EPNS_7IsolateEPcmiPm");
-    fn.write_utf8 = (write_utf8_fn)dlsym(RTLD_DEFAULT, "_ZNK2v86String9WriteUtf8EPNS_7IsolateEPciPii");
-    fn.add_cleanup_hook = (add_cleanup_hook_fn)dlsym(RTLD_DEFAULT, "_ZN4node25AddEnvironmentCleanupHookEPN2v87IsolateEPFvPvES3_");
+#define BIND_PROFILER(slot, name, from_v8, up_to_v8) *(void **)&fn.slot = dlsym(RTLD_DEFAULT, name);
+    GCS_V8_PROFILER_SYMBOLS(BIND_PROFILER)
     fn.layout = gcs_alloc_profile_layout(gcs_v8.v.major);
     if (fn.get_heap_profiler == NULL || fn.start == NULL || fn.stop == NULL || fn.get_profile == NULL) {
         *why = "V8's sampling heap profiler (Isolate::GetHeapProfiler, HeapProfiler::StartSamplingHeapProfiler, "

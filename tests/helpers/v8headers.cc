@@ -1,7 +1,8 @@
 // What a V8 major's own headers say about the facts gcstats keeps in its
 // table (src/v8layout.c), printed as JSON. Compiled by
 // tests/integration/headers.test.mjs against the include/node directory
-// of the node under test (x86_64, Itanium C++ ABI); never linked with V8.
+// of the node under test (x86_64 or aarch64: Itanium C++ ABI, which ARM's
+// varies); never linked with V8.
 //
 // The standard headers come first, so that the `private` redefinition
 // below reaches V8's headers only: it makes offsetof() of HeapStatistics'
@@ -69,14 +70,22 @@ namespace {
 
 HEAP_FIELDS(HEAP_FIELD)
 
-// A pointer to a virtual member function holds 1 + the byte offset of its
-// slot in the vtable (Itanium C++ ABI 2.3); -1 if it is not virtual.
+// The vtable slot of a virtual member function, from a pointer to it; -1
+// if it is not virtual. The pointer is two words {ptr, adj}. Itanium C++
+// ABI 2.3 (x86-64): ptr is 1 + the slot's byte offset. ARM's C++ ABI
+// (aarch64), where a function's address may be odd: ptr is the byte
+// offset, and adj's low bit says "virtual".
 template <typename PMF> long slot_of(PMF pmf) {
     static_assert(sizeof pmf == 2 * sizeof(uintptr_t), "an Itanium pointer to member function");
     uintptr_t words[2];
     std::memcpy(words, &pmf, sizeof words);
+#if defined(__aarch64__) || defined(__arm__)
+    if ((words[1] & 1) == 0) return -1;
+    return static_cast<long>(words[0] / sizeof(void *));
+#else
     if ((words[0] & 1) == 0) return -1;
     return static_cast<long>((words[0] - 1) / sizeof(void *));
+#endif
 }
 
 int destroyed, deleted;

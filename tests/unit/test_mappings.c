@@ -5,12 +5,15 @@
 
 #include "mappings.h"
 
-#define PAGE 4096u
+/* The kernel's page: 4 KiB, except where a test runs at another size
+ * (aarch64 kernels use 4, 16 or 64 KiB). */
+#define SMALL_PAGE 4096u
+static uintptr_t page_size = SMALL_PAGE;
 #define BASE ((uintptr_t)0x7f0000000000u)
 
 static struct gcs_mappings book;   /* 3 MB: not on the stack */
 
-static uintptr_t at(unsigned page) { return BASE + (uintptr_t)page * PAGE; }
+static uintptr_t at(unsigned page) { return BASE + (uintptr_t)page * page_size; }
 
 static void empty_book_has_nothing(void **state)
 {
@@ -19,8 +22,8 @@ static void empty_book_has_nothing(void **state)
     struct gcs_map_node n;
     assert_false(gcs_mappings_find(&book, at(0), &n));
     assert_int_equal(book.total.reserved, 0);
-    gcs_mappings_unmap(&book, at(0), 10 * PAGE);   /* unknown: no effect */
-    gcs_mappings_protect(&book, at(0), 10 * PAGE, true);
+    gcs_mappings_unmap(&book, at(0), 10 * page_size);   /* unknown: no effect */
+    gcs_mappings_protect(&book, at(0), 10 * page_size, true);
     assert_int_equal(book.total.reserved, 0);
     assert_int_equal(book.intervals, 0);
 }
@@ -58,66 +61,66 @@ static void reservation_does_not_fragment(void **state)
 {
     (void)state;
     gcs_mappings_init(&book);
-    gcs_mappings_map(&book, at(0), 4096 * PAGE, false, 1, 1);
+    gcs_mappings_map(&book, at(0), 4096 * page_size, false, 1, 1);
     for (unsigned i = 0; i < 4096; i += 2)
-        gcs_mappings_protect(&book, at(i), PAGE, true);
-    assert_int_equal(book.total.committed, 2048 * PAGE);
+        gcs_mappings_protect(&book, at(i), page_size, true);
+    assert_int_equal(book.total.committed, 2048 * page_size);
     assert_int_equal(book.intervals, 4096);
     for (unsigned i = 0; i < 4096; i += 2)
-        gcs_mappings_protect(&book, at(i), PAGE, false);
+        gcs_mappings_protect(&book, at(i), page_size, false);
     assert_int_equal(book.total.committed, 0);
     assert_int_equal(book.intervals, 1);
-    assert_int_equal(book.total.peak_committed, 2048 * PAGE);
+    assert_int_equal(book.total.peak_committed, 2048 * page_size);
 }
 
 static void remap_moves_and_keeps_attributes(void **state)
 {
     (void)state;
     gcs_mappings_init(&book);
-    gcs_mappings_map(&book, at(0), 4 * PAGE, true, 5, 3);
-    gcs_mappings_remap(&book, at(0), 4 * PAGE, at(100), 8 * PAGE, false);
+    gcs_mappings_map(&book, at(0), 4 * page_size, true, 5, 3);
+    gcs_mappings_remap(&book, at(0), 4 * page_size, at(100), 8 * page_size, false);
     struct gcs_map_node n;
     assert_false(gcs_mappings_find(&book, at(0), &n));
     assert_true(gcs_mappings_find(&book, at(107), &n));
     assert_int_equal(n.site, 5);
     assert_int_equal(n.owner, 3);
-    assert_int_equal(book.owner[3].committed, 8 * PAGE);
+    assert_int_equal(book.owner[3].committed, 8 * page_size);
     /* MREMAP_DONTUNMAP keeps the old range. */
-    gcs_mappings_remap(&book, at(100), 8 * PAGE, at(200), 8 * PAGE, true);
-    assert_int_equal(book.owner[3].committed, 16 * PAGE);
+    gcs_mappings_remap(&book, at(100), 8 * page_size, at(200), 8 * page_size, true);
+    assert_int_equal(book.owner[3].committed, 16 * page_size);
     /* Growing in place. */
-    gcs_mappings_remap(&book, at(200), 8 * PAGE, at(200), 10 * PAGE, false);
-    assert_int_equal(book.owner[3].committed, 18 * PAGE);
+    gcs_mappings_remap(&book, at(200), 8 * page_size, at(200), 10 * page_size, false);
+    assert_int_equal(book.owner[3].committed, 18 * page_size);
     /* An unknown mapping moved over known pages: they are gone. */
-    gcs_mappings_remap(&book, at(500), PAGE, at(100), 2 * PAGE, false);
-    assert_int_equal(book.owner[3].committed, 16 * PAGE);
+    gcs_mappings_remap(&book, at(500), page_size, at(100), 2 * page_size, false);
+    assert_int_equal(book.owner[3].committed, 16 * page_size);
 }
 
 static void owners_move_between_totals(void **state)
 {
     (void)state;
     gcs_mappings_init(&book);
-    gcs_mappings_map(&book, at(0), 10 * PAGE, true, 4, 0);
-    gcs_mappings_map(&book, at(20), 10 * PAGE, false, 4, 0);
-    gcs_mappings_map(&book, at(40), 10 * PAGE, true, 6, 0);
-    gcs_mappings_set_owner_in(&book, at(5), 20 * PAGE, 1);   /* a code range */
-    assert_int_equal(book.owner[1].reserved, 10 * PAGE);   /* at(5..10) and at(20..25) */
-    assert_int_equal(book.owner[1].committed, 5 * PAGE);
+    gcs_mappings_map(&book, at(0), 10 * page_size, true, 4, 0);
+    gcs_mappings_map(&book, at(20), 10 * page_size, false, 4, 0);
+    gcs_mappings_map(&book, at(40), 10 * page_size, true, 6, 0);
+    gcs_mappings_set_owner_in(&book, at(5), 20 * page_size, 1);   /* a code range */
+    assert_int_equal(book.owner[1].reserved, 10 * page_size);   /* at(5..10) and at(20..25) */
+    assert_int_equal(book.owner[1].committed, 5 * page_size);
     gcs_mappings_reassign_site(&book, 4, 0, 2);
-    assert_int_equal(book.owner[2].reserved, 10 * PAGE);   /* at(0..5) and at(25..30) */
-    assert_int_equal(book.owner[0].reserved, 10 * PAGE);   /* site 6 untouched */
-    assert_int_equal(book.owner[1].reserved, 10 * PAGE);   /* owner 1 was not "from" */
-    assert_int_equal(book.total.reserved, 30 * PAGE);
+    assert_int_equal(book.owner[2].reserved, 10 * page_size);   /* at(0..5) and at(25..30) */
+    assert_int_equal(book.owner[0].reserved, 10 * page_size);   /* site 6 untouched */
+    assert_int_equal(book.owner[1].reserved, 10 * page_size);   /* owner 1 was not "from" */
+    assert_int_equal(book.total.reserved, 30 * page_size);
 }
 
 static void wrapping_range_is_clamped(void **state)
 {
     (void)state;
     gcs_mappings_init(&book);
-    uintptr_t top = UINTPTR_MAX - 4 * PAGE + 1;
-    gcs_mappings_map(&book, top, 4 * PAGE, true, 1, 1);
-    gcs_mappings_unmap(&book, top + PAGE, 16 * PAGE);   /* wraps */
-    assert_int_equal(book.total.reserved, PAGE);
+    uintptr_t top = UINTPTR_MAX - 4 * page_size + 1;
+    gcs_mappings_map(&book, top, 4 * page_size, true, 1, 1);
+    gcs_mappings_unmap(&book, top + page_size, 16 * page_size);   /* wraps */
+    assert_int_equal(book.total.reserved, page_size);
 }
 
 /* A full book stops changing and keeps its totals consistent. */
@@ -127,10 +130,10 @@ static void full_book_stays_consistent(void **state)
     gcs_mappings_init(&book);
     unsigned i;
     for (i = 0; i < GCS_MAP_NODES + 10; i++)
-        gcs_mappings_map(&book, at(2 * i), PAGE, (i & 1) != 0, i % GCS_SITES, i % GCS_OWNERS);
+        gcs_mappings_map(&book, at(2 * i), page_size, (i & 1) != 0, i % GCS_SITES, i % GCS_OWNERS);
     assert_true(book.full);
     assert_int_equal(book.intervals, GCS_MAP_NODES - 1);
-    assert_int_equal(book.total.reserved, (uint64_t)(GCS_MAP_NODES - 1) * PAGE);
+    assert_int_equal(book.total.reserved, (uint64_t)(GCS_MAP_NODES - 1) * page_size);
     uint64_t sum = 0;
     for (unsigned o = 0; o < GCS_OWNERS; o++)
         sum += book.owner[o].reserved;
@@ -157,13 +160,13 @@ static void model_totals(struct model *md)
         const struct cell *c = &md->c[p];
         if (!c->mapped)
             continue;
-        o[c->owner].reserved += PAGE;
-        s[c->site].reserved += PAGE;
-        t.reserved += PAGE;
+        o[c->owner].reserved += page_size;
+        s[c->site].reserved += page_size;
+        t.reserved += page_size;
         if (c->accessible) {
-            o[c->owner].committed += PAGE;
-            s[c->site].committed += PAGE;
-            t.committed += PAGE;
+            o[c->owner].committed += page_size;
+            s[c->site].committed += page_size;
+            t.committed += page_size;
         }
     }
 #define KEEP(dst, src)                                                                     \
@@ -256,17 +259,17 @@ static void random_operations_match_the_model(void **state)
         switch (rand() % 6) {
         case 0:
         case 1:
-            gcs_mappings_map(&book, at(a), n * PAGE, acc, site, owner);
+            gcs_mappings_map(&book, at(a), n * page_size, acc, site, owner);
             for (unsigned p = a; p < a + n; p++)
                 md.c[p] = (struct cell){ true, acc, site, owner };
             break;
         case 2:
-            gcs_mappings_unmap(&book, at(a), n * PAGE);
+            gcs_mappings_unmap(&book, at(a), n * page_size);
             for (unsigned p = a; p < a + n; p++)
                 md.c[p].mapped = false;
             break;
         case 3:
-            gcs_mappings_protect(&book, at(a), n * PAGE, acc);
+            gcs_mappings_protect(&book, at(a), n * page_size, acc);
             for (unsigned p = a; p < a + n; p++)
                 if (md.c[p].mapped)
                     md.c[p].accessible = acc;
@@ -278,7 +281,7 @@ static void random_operations_match_the_model(void **state)
                 m = MODEL_PAGES - b;
             bool keep = rand() % 4 == 0;
             struct cell was = md.c[a];
-            gcs_mappings_remap(&book, at(a), n * PAGE, at(b), m * PAGE, keep);
+            gcs_mappings_remap(&book, at(a), n * page_size, at(b), m * page_size, keep);
             if (!keep)
                 for (unsigned p = a; p < a + n; p++)
                     md.c[p].mapped = false;
@@ -292,7 +295,7 @@ static void random_operations_match_the_model(void **state)
         }
         case 5:
             if (rand() & 1) {
-                gcs_mappings_set_owner_in(&book, at(a), n * PAGE, owner);
+                gcs_mappings_set_owner_in(&book, at(a), n * page_size, owner);
                 for (unsigned p = a; p < a + n; p++)
                     if (md.c[p].mapped)
                         md.c[p].owner = owner;
@@ -312,6 +315,44 @@ static void random_operations_match_the_model(void **state)
     assert_false(book.full);
 }
 
+/* What memmap.c does with the lengths the program passes: the book gets
+ * whole pages of the kernel's size, not of 4 KiB. */
+static void lengths_are_whole_pages(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    assert_int_equal(gcs_page_round_up(0, page_size), 0);
+    /* mmap(NULL, 4096): one whole page */
+    gcs_mappings_map(&book, at(0), gcs_page_round_up(4096, page_size), true, 1, 1);
+    assert_int_equal(book.total.reserved, page_size);
+    /* three pages and a byte: four pages */
+    gcs_mappings_map(&book, at(10), gcs_page_round_up(3 * page_size + 1, page_size), false, 2, 1);
+    assert_int_equal(book.total.reserved, 5 * page_size);
+    /* mprotect of one byte: its whole page */
+    gcs_mappings_protect(&book, at(10), gcs_page_round_up(1, page_size), true);
+    assert_int_equal(book.total.committed, 2 * page_size);
+    /* munmap(at(0), 4096): the whole page goes */
+    gcs_mappings_unmap(&book, at(0), gcs_page_round_up(4096, page_size));
+    assert_int_equal(book.total.reserved, 4 * page_size);
+    assert_int_equal(book.total.committed, page_size);
+    /* mremap to four pages and a byte: five */
+    gcs_mappings_remap(&book, at(10), gcs_page_round_up(4 * page_size, page_size), at(20),
+                       gcs_page_round_up(4 * page_size + 1, page_size), false);
+    assert_int_equal(book.total.reserved, 5 * page_size);
+    assert_int_equal(book.site[2].reserved, 5 * page_size);
+    /* an address inside a page (a code range's start): that page */
+    assert_int_equal(gcs_page_round_down(at(3) + SMALL_PAGE + 1, page_size), page_size == SMALL_PAGE ? at(4) : at(3));
+}
+
+static int small_pages(void **state) { (void)state; page_size = SMALL_PAGE; return 0; }
+static int pages_16k(void **state) { (void)state; page_size = 16384; return 0; }
+static int pages_64k(void **state) { (void)state; page_size = 65536; return 0; }
+
+/* The tests that hold at any page size, at the sizes of aarch64 kernels
+ * (4 KiB runs them in main's list). */
+#define AT_PAGE_SIZE(f, size, setup) { #f " (" size " pages)", f, setup, small_pages, NULL }
+#define AT_BIG_PAGES(f) AT_PAGE_SIZE(f, "16 KiB", pages_16k), AT_PAGE_SIZE(f, "64 KiB", pages_64k)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +364,14 @@ int main(void)
         cmocka_unit_test(wrapping_range_is_clamped),
         cmocka_unit_test(full_book_stays_consistent),
         cmocka_unit_test(random_operations_match_the_model),
+        cmocka_unit_test(lengths_are_whole_pages),
+        AT_BIG_PAGES(lengths_are_whole_pages),
+        AT_BIG_PAGES(empty_book_has_nothing),
+        AT_BIG_PAGES(reservation_does_not_fragment),
+        AT_BIG_PAGES(remap_moves_and_keeps_attributes),
+        AT_BIG_PAGES(owners_move_between_totals),
+        AT_BIG_PAGES(wrapping_range_is_clamped),
+        AT_BIG_PAGES(full_book_stays_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
