@@ -28,6 +28,10 @@ const struct gcs_setting gcs_settings[] = {
       "the longest wait for a full GC while the verdict needs samples, 0 to never ask V8 for one (default 5)" },
     { "probe-budget", FIELD(probe_budget), "GCSTATS_PROBE_BUDGET", "PERCENT",
       "the most CPU the full GCs gcstats asks for may cost, in percent of the application's (default 1)" },
+    { "culprits", FIELD(culprits), "GCSTATS_CULPRITS", "MODE",
+      "auto, always or off: when V8's heap sampler runs to name the code behind a growing heap (default auto)" },
+    { "culprits-interval", FIELD(culprits_interval), "GCSTATS_CULPRITS_INTERVAL", "BYTES",
+      "the heap sampler's mean interval, with k, M or G (default 512k)" },
 };
 const size_t gcs_settings_count = sizeof gcs_settings / sizeof gcs_settings[0];
 

@@ -174,7 +174,7 @@ test('--help of run and env lists every setting; the subcommands are listed', as
   const help = await run(gcstats, ['run', '--help'], { env: plainEnv() });
   assert.equal(help.code, 0);
   for (const v of ['file', 'fd', 'interval', 'leak-min-span', 'leak-min-growth', 'leak-report', 'maps', 'sites',
-    'probe', 'probe-budget']) assert.match(help.stdout, new RegExp(`^  --${v} `, 'm'));
+    'probe', 'probe-budget', 'culprits', 'culprits-interval']) assert.match(help.stdout, new RegExp(`^  --${v} `, 'm'));
   const top = await run(gcstats, ['--help'], { env: plainEnv() });
   for (const sub of ['run', 'env', 'tail']) assert.match(top.stdout, new RegExp(`^  ${sub} `, 'm'));
   const unknown = await run(gcstats, ['frobnicate'], { env: plainEnv() });
