@@ -629,6 +629,7 @@ static const struct {
     { "leak_end", take_leak_end },
     { "error", take_error },
     { "sites", NULL },
+    { "culprits", NULL },
 };
 
 static bool unknown_event_named_before(struct gcs_report *r, const char *event)

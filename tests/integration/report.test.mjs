@@ -122,7 +122,7 @@ test('bad input: FILE:LINE on stderr, the rest still read; exit status 0, 1 or 2
   const bad = join(dir, 'bad.jsonl');
   const lines = [...good];
   lines.splice(2, 0, 'not json at all');
-  lines.splice(4, 0, JSON.stringify({ ...JSON.parse(good[1]), event: 'culprits', top: [{ name: 'x' }] }));
+  lines.splice(4, 0, JSON.stringify({ ...JSON.parse(good[1]), event: 'heapdump', top: [{ name: 'x' }] }));
   writeFileSync(bad, lines.join('\n') + '\n');
   // a last line cut short, as by a crash or a full disk
   appendFileSync(bad, good[1].slice(0, 60));
@@ -131,7 +131,7 @@ test('bad input: FILE:LINE on stderr, the rest still read; exit status 0, 1 or 2
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stderr, new RegExp(`${missing}: No such file or directory`));
   assert.match(res.stderr, new RegExp(`${bad}:3: not a JSON line`));
-  assert.match(res.stderr, new RegExp(`${bad}:5: unknown event "culprits"`));
+  assert.match(res.stderr, new RegExp(`${bad}:5: unknown event "heapdump"`));
   assert.match(res.stderr, new RegExp(`${bad}:${lines.length + 1}: the last line is cut short`));
   assert.equal(res.stderr.trim().split('\n').length, 4, res.stderr);
   // the same report as from the whole log, but for the first line

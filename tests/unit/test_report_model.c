@@ -219,8 +219,8 @@ static void bad_lines(void **state)
     take(&r, 3, "{\"event\":\"stats\",\"ts\":\"2026-11-26T10:00:02.000Z\",\"isolate\":1}");
     take(&r, 4, "[1,2]");
     take(&r, 5, "{\"event\":\"stats\",\"ts\":\"yesterday\",\"pid\":9,\"isolate\":1}");
-    take(&r, 6, line("culprits", 9, 1, "00:03.000Z", "\"top\":[{\"name\":\"x\"}]"));
-    take(&r, 7, line("culprits", 9, 1, "00:04.000Z", ""));
+    take(&r, 6, line("heapdump", 9, 1, "00:03.000Z", "\"top\":[{\"name\":\"x\"}]"));
+    take(&r, 7, line("heapdump", 9, 1, "00:04.000Z", ""));
     take(&r, 8, line("stats", 9, 1, "00:05.000Z", stats_rest(2000000)));
     take(&r, 9, "");
     const char *cut = "{\"event\":\"stats\",\"ts\":\"2026-11-26T10:00:06.000Z\",\"pid\":9,\"isol";
@@ -231,7 +231,7 @@ static void bad_lines(void **state)
     assert_non_null(strstr(m.text[1], "bad.jsonl:3: not a gcstats line: no \"pid\""));
     assert_non_null(strstr(m.text[2], "bad.jsonl:4: not a gcstats line: not a JSON object"));
     assert_non_null(strstr(m.text[3], "bad.jsonl:5: not a gcstats line: \"ts\""));
-    assert_non_null(strstr(m.text[4], "bad.jsonl:6: unknown event \"culprits\""));
+    assert_non_null(strstr(m.text[4], "bad.jsonl:6: unknown event \"heapdump\""));
     assert_non_null(strstr(m.text[5], "bad.jsonl:10: the last line is cut short"));
     assert_int_equal(r.lines_bad, 5);
     assert_int_equal(r.lines_unknown, 2);
