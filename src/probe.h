@@ -69,10 +69,11 @@ struct gcs_probe_config {
 };
 
 /* Full marks measured on Node 20 cost 0.3 to 2 ns of CPU per live byte
- * (a 600 MB server's: 0.2 to 1.2 s). The low end: on a small heap the
- * prior then asks no later than the draw would, while a large heap's first
- * request waits for its price (600 MB at a third of a core: 60 s). */
-#define GCS_PROBE_PRIOR_PS_PER_BYTE 300u
+ * (a 600 MB server's: 0.2 to 1.2 s; a nearly idle 5-10 MB heap's probed
+ * cycles about 1 ns). 0.3 ns let a 600 MB server be probed every ~30 s,
+ * 2.5 to 5 times its budget: 1 ns keeps it ~95 s apart at a third of a
+ * core, and a heap of 2 MB or less is asked for at the draw as before. */
+#define GCS_PROBE_PRIOR_PS_PER_BYTE 1000u
 
 /* A sample is worth asking for once the heap has moved by this fraction
  * of the least growth the detector reports (GCSTATS_LEAK_MIN_GROWTH):
