@@ -84,6 +84,9 @@ static const char *const leak_end_fields[] = {
     "memory", "state", "recent_rate_bytes_per_s", "leak_rate_bytes_per_s", "window", "reason", NULL };
 static const char *const error_fields[] = { "reason", NULL };
 static const char *const sites_fields[] = { "mapped", "sites", NULL };
+static const char *const culprits_fields[] = {
+    "memory", "report", "sampling_since", "interval_bytes", "sampled_bytes", "samples",
+    "samples_at_leak", "nodes", "cut", "read_ms", "previous", "sites", "shown", NULL };
 
 static void put_unknown_fields(struct text *t, json_t *line, const char *const *known)
 {
@@ -196,6 +199,38 @@ static void put_sites(struct text *t, json_t *line)
     put_unknown_fields(t, line, sites_fields);
 }
 
+/* The top three sites: share, live bytes, function at url:line, and the
+ * growth since the previous culprits line when there was one. */
+static void put_culprits(struct text *t, json_t *line)
+{
+    const char *memory = json_string_value(json_object_get(line, "memory"));
+    put(t, " %s:", memory ? memory : "?");
+    json_t *sites = json_object_get(line, "sites");
+    size_t i;
+    json_t *site;
+    json_array_foreach(sites, i, site) {
+        if (i == 3)
+            break;
+        char b[32];
+        json_t *bytes = json_object_get(site, "bytes");
+        gcs_format_bytes(b, sizeof b, json_is_number(bytes) ? json_number_value(bytes) : 0);
+        json_t *share = json_object_get(site, "share");
+        const char *function = json_string_value(json_object_get(site, "function"));
+        const char *url = json_string_value(json_object_get(site, "url"));
+        put(t, "%s %.0f%% %s %s %s:%lld", i ? ";" : "", json_is_number(share) ? 100 * json_number_value(share) : 0.0,
+            b, function && *function ? function : "(anonymous)", url && *url ? url : "?",
+            (long long)json_integer_value(json_object_get(site, "line")));
+        json_t *growth = json_object_get(site, "growth_bytes");
+        if (json_is_number(growth)) {
+            gcs_format_bytes(b, sizeof b, json_number_value(growth));
+            put(t, " (%s%s)", json_number_value(growth) >= 0 ? "+" : "", b);
+        }
+    }
+    if (json_array_size(sites) == 0)
+        put(t, " no site");
+    put_unknown_fields(t, line, culprits_fields);
+}
+
 static void put_reason(struct text *t, json_t *line, const char *const *known, const char *on)
 {
     const char *reason = json_string_value(json_object_get(line, "reason"));
@@ -254,6 +289,8 @@ enum gcs_render_result gcs_render_line(const char *line, size_t len, bool colour
         put_reason(&t, root, error_fields, line_on);
     else if (strcmp(event, "sites") == 0)
         put_sites(&t, root);
+    else if (strcmp(event, "culprits") == 0)
+        put_culprits(&t, root);
     else
         put_unknown_fields(&t, root, NULL);
 

@@ -86,10 +86,10 @@ static bool has_generic(const char *text)
 static void newer_version(void **state)
 {
     (void)state;
-    const char *unknown_event = "{\"event\":\"culprits\",\"ts\":\"2026-11-27T01:02:03.456Z\",\"pid\":9,\"isolate\":1,"
+    const char *unknown_event = "{\"event\":\"heapdump\",\"ts\":\"2026-11-27T01:02:03.456Z\",\"pid\":9,\"isolate\":1,"
         "\"dropped\":0,\"top\":[{\"type\":\"Map\",\"bytes\":123}],\"total\":5}";
     assert_string_equal(render(unknown_event, false),
-        "01:02:03.456 pid 9 iso 1 culprits +top=[{\"type\":\"Map\",\"bytes\":123}] +total=5");
+        "01:02:03.456 pid 9 iso 1 heapdump +top=[{\"type\":\"Map\",\"bytes\":123}] +total=5");
     const char *new_field = "{\"event\":\"leak\",\"ts\":\"2026-11-27T01:02:03.456Z\",\"pid\":9,\"isolate\":1,"
         "\"dropped\":0,\"memory\":\"heap\",\"reason\":\"grows\",\"culprit\":\"Map\"}";
     assert_string_equal(render(new_field, false), "01:02:03.456 pid 9 iso 1 leak     grows +culprit=\"Map\"");
@@ -228,6 +228,22 @@ static void over_long_line(void **state)
     free(junk);
 }
 
+/* A culprits line: the top three sites by share, with their growth since
+ * the previous line; an anonymous function is named so. */
+static void culprits(void **state)
+{
+    (void)state;
+    const char *line = "{\"event\":\"culprits\",\"ts\":\"2026-11-27T01:18:06.348Z\",\"pid\":11650,\"isolate\":1,"
+        "\"dropped\":0,\"memory\":\"heap\",\"report\":2,\"samples\":11,\"sites\":["
+        "{\"function\":\"\",\"url\":\"/srv/app.js\",\"line\":12,\"column\":34,\"bytes\":4718824,"
+        "\"share\":0.818,\"samples\":9,\"growth_bytes\":2400000,\"callee\":\"repeat\",\"callers\":[]},"
+        "{\"function\":\"client\",\"url\":\"/srv/app.js\",\"line\":24,\"column\":18,\"bytes\":1048848,"
+        "\"share\":0.182,\"samples\":2,\"growth_bytes\":-2100000,\"callee\":\"x\",\"callers\":[]}],\"shown\":2}";
+    assert_string_equal(render(line, false),
+        "01:18:06.348 pid 11650 iso 1 culprits heap: 82% 4.72 MB (anonymous) /srv/app.js:12 (+2.40 MB);"
+        " 18% 1.05 MB client /srv/app.js:24 (-2.10 MB)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +253,7 @@ int main(void)
         cmocka_unit_test(newer_version),
         cmocka_unit_test(bad_lines),
         cmocka_unit_test(bytes),
+        cmocka_unit_test(culprits),
         cmocka_unit_test(lines_from_pieces),
         cmocka_unit_test(over_long_line),
     };
