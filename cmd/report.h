@@ -93,6 +93,15 @@ struct gcs_rpt_trend {
     double from_bytes, to_bytes;
 };
 
+/* One site of the isolate's latest culprits line. */
+#define GCS_RPT_CULPRITS 3
+struct gcs_rpt_culprit {
+    char function[GCS_RPT_NAME], url[GCS_RPT_NAME * 2];
+    int64_t line;
+    double bytes, share, growth;
+    bool have_growth;   /* a previous culprits line to grow from */
+};
+
 struct gcs_rpt_group {
     int64_t pid;
     uint32_t isolate;
@@ -115,6 +124,10 @@ struct gcs_rpt_group {
     uint32_t n_owners;
     struct gcs_rpt_trend trend;
     bool charted;                  /* its series keep buckets */
+    /* the latest culprits line: its time and top sites */
+    int64_t culprits_ms;
+    struct gcs_rpt_culprit culprits[GCS_RPT_CULPRITS];
+    uint32_t n_culprits;
     struct gcs_rpt_leak *leaks;    /* allocated as they come, at most GCS_RPT_LEAKS */
     uint32_t n_leaks, cap_leaks, leaks_not_kept;
     char (*errors)[GCS_RPT_TEXT];  /* GCS_RPT_ERRORS, allocated at the first */
@@ -137,6 +150,10 @@ struct gcs_report {
     gcs_rpt_warn_fn *warn;
     void *warn_ctx;
 };
+
+/* report_format.c (pure): "82% 4.72 MB retainOrder /srv/app.js:12
+ * (+2.40 MB)"; an anonymous function is "(anonymous)". */
+void gcs_report_culprit_text(char *buf, size_t size, const struct gcs_rpt_culprit *c);
 
 /* report_model.c (pure) */
 void gcs_report_init(struct gcs_report *r, gcs_rpt_warn_fn *warn, void *warn_ctx);

@@ -119,3 +119,17 @@ void gcs_report_leak_text(char *buf, size_t size, const struct gcs_rpt_leak *k)
                  until);
     }
 }
+
+void gcs_report_culprit_text(char *buf, size_t size, const struct gcs_rpt_culprit *c)
+{
+    char bytes[32], growth[40] = "";
+    gcs_format_bytes(bytes, sizeof bytes, c->bytes);
+    if (c->have_growth) {
+        char g[32];
+        gcs_format_bytes(g, sizeof g, c->growth);
+        snprintf(growth, sizeof growth, " (%s%s)", c->growth >= 0 ? "+" : "", g);
+    }
+    double share = isfinite(c->share) ? 100 * c->share : 0;
+    snprintf(buf, size, "%.0f%% %s %s %s:%lld%s", share, bytes, c->function[0] ? c->function : "(anonymous)",
+             c->url[0] ? c->url : "?", (long long)c->line, growth);
+}

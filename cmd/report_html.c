@@ -342,6 +342,18 @@ static void group_html(FILE *out, const struct gcs_rpt_group *g)
         esc(out, text);
         fputs(".</p>\n", out);
     }
+    if (g->n_culprits > 0) {
+        gcs_format_time(a, sizeof a, g->culprits_ms);
+        fprintf(out, "<p class=\"culprits\"><strong>Culprits</strong> at %s (the code that allocated what "
+                     "stays alive, from the latest culprits line):</p>\n<ol class=\"culprits\">\n", a + 11);
+        for (uint32_t i = 0; i < g->n_culprits; i++) {
+            gcs_report_culprit_text(text, sizeof text, &g->culprits[i]);
+            fputs("<li>", out);
+            esc(out, text);
+            fputs("</li>\n", out);
+        }
+        fputs("</ol>\n", out);
+    }
 
     if (!g->charted)
         fprintf(out, "<p class=\"note\">No charts for this isolate: they are kept for the first %d "

@@ -612,6 +612,34 @@ static void take_error(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l,
     g->n_errors++;
 }
 
+/* The latest culprits line replaces the one before: it ranks what is
+ * alive now. */
+static void take_culprits(struct gcs_report *r, struct gcs_rpt_group *g, json_t *l, int64_t ts)
+{
+    (void)r;
+    json_t *sites = json_object_get(l, "sites");
+    if (!json_is_array(sites))
+        return;
+    g->culprits_ms = ts;
+    g->n_culprits = 0;
+    size_t i;
+    json_t *site;
+    json_array_foreach(sites, i, site) {
+        if (g->n_culprits == GCS_RPT_CULPRITS)
+            break;
+        struct gcs_rpt_culprit *c = &g->culprits[g->n_culprits++];
+        memset(c, 0, sizeof *c);
+        copy(c->function, sizeof c->function, str(site, "function"));
+        copy(c->url, sizeof c->url, str(site, "url"));
+        double line = 0;
+        if (num(site, "line", &line) && line >= 0 && line < 1e9)
+            c->line = (int64_t)line;
+        num(site, "bytes", &c->bytes);
+        num(site, "share", &c->share);
+        c->have_growth = num(site, "growth_bytes", &c->growth);
+    }
+}
+
 typedef void take_fn(struct gcs_report *r, struct gcs_rpt_group *g, json_t *line, int64_t ts);
 
 /* Every event the report knows. A new event is one row here; an event not
@@ -629,7 +657,7 @@ static const struct {
     { "leak_end", take_leak_end },
     { "error", take_error },
     { "sites", NULL },
-    { "culprits", NULL },
+    { "culprits", take_culprits },
 };
 
 static bool unknown_event_named_before(struct gcs_report *r, const char *event)

@@ -84,6 +84,15 @@ static void group_text(FILE *out, const struct gcs_rpt_group *g)
     }
     if (g->leaks_not_kept)
         fprintf(out, "  %-14s %u more leaks not shown\n", "", g->leaks_not_kept);
+    if (g->n_culprits > 0) {
+        char at[40], text[400];
+        gcs_format_time(at, sizeof at, g->culprits_ms);
+        fprintf(out, "  %-14s at %s (the latest culprits line)\n", "CULPRITS", at + 11);
+        for (uint32_t i = 0; i < g->n_culprits; i++) {
+            gcs_report_culprit_text(text, sizeof text, &g->culprits[i]);
+            fprintf(out, "  %-14s %s\n", "", text);
+        }
+    }
     for (uint32_t i = 0; g->errors && i < g->n_errors && i < GCS_RPT_ERRORS; i++)
         fprintf(out, "  %-14s %s\n", "ERROR", g->errors[i]);
     if (g->n_errors > GCS_RPT_ERRORS)

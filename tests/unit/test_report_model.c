@@ -398,6 +398,38 @@ static void numbers_for_people(void **state)
     assert_false(gcs_parse_time("2026-11-26T23:25:25Zjunk", &ms));
 }
 
+/* The latest culprits line of an isolate is kept, its first three sites:
+ * a later line replaces the earlier one (it ranks what is alive now). */
+static void culprits_latest_kept(void **state)
+{
+    (void)state;
+    struct gcs_report r;
+    gcs_report_init(&r, NULL, NULL);
+    take(&r, 1, line("start", 7, 1, "00:00.000Z", "\"thread\":\"main\""));
+    take(&r, 2, line("culprits", 7, 1, "00:30.000Z",
+                     "\"memory\":\"heap\",\"report\":1,\"sites\":[{\"function\":\"old\",\"url\":\"/a.js\","
+                     "\"line\":1,\"bytes\":10,\"share\":1,\"growth_bytes\":null}]"));
+    take(&r, 3, line("culprits", 7, 1, "01:30.000Z",
+                     "\"memory\":\"heap\",\"report\":2,\"sites\":["
+                     "{\"function\":\"retainOrder\",\"url\":\"/srv/app.js\",\"line\":12,\"bytes\":4718824,"
+                     "\"share\":0.818,\"growth_bytes\":2400000},"
+                     "{\"function\":\"\",\"url\":\"/srv/app.js\",\"line\":24,\"bytes\":1048848,"
+                     "\"share\":0.182,\"growth_bytes\":-2100000},"
+                     "{\"function\":\"c\",\"url\":\"/c.js\",\"line\":3,\"bytes\":1,\"share\":0},"
+                     "{\"function\":\"d\",\"url\":\"/d.js\",\"line\":4,\"bytes\":1,\"share\":0}]"));
+    struct gcs_rpt_group *g = group(&r, 7, 1);
+    assert_non_null(g);
+    assert_int_equal(g->n_culprits, 3);
+    char text[400];
+    gcs_report_culprit_text(text, sizeof text, &g->culprits[0]);
+    assert_string_equal(text, "82% 4.72 MB retainOrder /srv/app.js:12 (+2.40 MB)");
+    gcs_report_culprit_text(text, sizeof text, &g->culprits[1]);
+    assert_string_equal(text, "18% 1.05 MB (anonymous) /srv/app.js:24 (-2.10 MB)");
+    gcs_report_culprit_text(text, sizeof text, &g->culprits[2]);
+    assert_string_equal(text, "0% 1 B c /c.js:3");
+    gcs_report_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +441,7 @@ int main(void)
         cmocka_unit_test(series_downsampled),
         cmocka_unit_test(ticks),
         cmocka_unit_test(numbers_for_people),
+        cmocka_unit_test(culprits_latest_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
