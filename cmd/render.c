@@ -179,17 +179,26 @@ static void put_start(struct text *t, json_t *line)
     put_unknown_fields(t, line, start_fields);
 }
 
+/* Sites shown of a sites or culprits line. */
+#define SITES_SHOWN 3
+
+/* A number of bytes as text; 0 B when the field is not a number. */
+static const char *bytes_of(char b[32], json_t *value)
+{
+    gcs_format_bytes(b, 32, json_is_number(value) ? json_number_value(value) : 0);
+    return b;
+}
+
 static void put_sites(struct text *t, json_t *line)
 {
     json_t *sites = json_object_get(line, "sites");
     size_t i;
     json_t *site;
     json_array_foreach(sites, i, site) {
-        if (i == 3)
+        if (i == SITES_SHOWN)
             break;
         char b[32];
-        json_t *resident = json_object_get(site, "resident");
-        gcs_format_bytes(b, sizeof b, json_is_number(resident) ? json_number_value(resident) : 0);
+        bytes_of(b, json_object_get(site, "resident"));
         const char *owner = json_string_value(json_object_get(site, "owner"));
         const char *where = json_string_value(json_object_get(site, "function"));
         if (where == NULL)
@@ -209,11 +218,10 @@ static void put_culprits(struct text *t, json_t *line)
     size_t i;
     json_t *site;
     json_array_foreach(sites, i, site) {
-        if (i == 3)
+        if (i == SITES_SHOWN)
             break;
         char b[32];
-        json_t *bytes = json_object_get(site, "bytes");
-        gcs_format_bytes(b, sizeof b, json_is_number(bytes) ? json_number_value(bytes) : 0);
+        bytes_of(b, json_object_get(site, "bytes"));
         json_t *share = json_object_get(site, "share");
         const char *function = json_string_value(json_object_get(site, "function"));
         const char *url = json_string_value(json_object_get(site, "url"));
@@ -221,10 +229,8 @@ static void put_culprits(struct text *t, json_t *line)
             b, function && *function ? function : "(anonymous)", url && *url ? url : "?",
             (long long)json_integer_value(json_object_get(site, "line")));
         json_t *growth = json_object_get(site, "growth_bytes");
-        if (json_is_number(growth)) {
-            gcs_format_bytes(b, sizeof b, json_number_value(growth));
-            put(t, " (%s%s)", json_number_value(growth) >= 0 ? "+" : "", b);
-        }
+        if (json_is_number(growth))
+            put(t, " (%s%s)", json_number_value(growth) >= 0 ? "+" : "", bytes_of(b, growth));
     }
     if (json_array_size(sites) == 0)
         put(t, " no site");
