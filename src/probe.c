@@ -71,10 +71,13 @@ static int64_t wait_for_cost(uint64_t cost_ns, double rate)
     return by_cost >= 9.2e18 ? INT64_MAX : (int64_t)by_cost;
 }
 
-/* A full cycle's cost guessed from the heap's size. */
+/* A full cycle's cost guessed from the heap's size, beyond the first
+ * GCS_PROBE_PRIOR_FREE_BYTES. */
 static uint64_t guess_cost_ns(const struct gcs_probe_config *c, uint64_t used)
 {
-    double guess = (double)used * c->prior_ps_per_byte / 1000.0;
+    if (used <= GCS_PROBE_PRIOR_FREE_BYTES)
+        return 0;
+    double guess = (double)(used - GCS_PROBE_PRIOR_FREE_BYTES) * c->prior_ps_per_byte / 1000.0;
     return guess >= 1.8e19 ? UINT64_MAX : (uint64_t)guess;
 }
 

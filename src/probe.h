@@ -69,11 +69,15 @@ struct gcs_probe_config {
 };
 
 /* Full marks measured on Node 20 cost 0.3 to 2 ns of CPU per live byte
- * (a 600 MB server's: 0.2 to 1.2 s; a nearly idle 5-10 MB heap's probed
- * cycles about 1 ns). 0.3 ns let a 600 MB server be probed every ~30 s,
- * 2.5 to 5 times its budget: 1 ns keeps it ~95 s apart at a third of a
- * core, and a heap of 2 MB or less is asked for at the draw as before. */
+ * (a 600 MB server's: 0.2 to 1.2 s). 0.3 ns let a 600 MB server be
+ * probed every ~30 s, 2.5 to 5 times its budget: 1 ns keeps it ~3 minutes
+ * apart at a third of a core. The first 32 MiB are free: there a cycle
+ * costs tens of ms at most, which its measure bounds well enough, and a
+ * guess would only delay the samples a small heap's verdict needs at
+ * start-up (on Node 24 and 26, whose heaps start at ~5 MB, a guess of
+ * 1 ns a byte put the first probe past 8 s). */
 #define GCS_PROBE_PRIOR_PS_PER_BYTE 1000u
+#define GCS_PROBE_PRIOR_FREE_BYTES ((uint64_t)32 << 20)
 
 /* A sample is worth asking for once the heap has moved by this fraction
  * of the least growth the detector reports (GCSTATS_LEAK_MIN_GROWTH):
