@@ -81,6 +81,35 @@ export async function runNodeWithLines(args, { env = {}, timeoutMs } = {}) {
   return res;
 }
 
+// Runs node under the preload until its lines so far satisfy
+// until(lines, ms), then sends it SIGUSR2 (a fixture that runs "until
+// signalled" finishes then) and waits for it to end. A test that waits for
+// events, not for a span of time: a slow machine makes it longer, never
+// false. timeoutMs only guards against a hang.
+export async function runNodeUntil(args, until, { env = {}, timeoutMs = 90000 } = {}) {
+  const dir = tempDir();
+  const file = join(dir, 'gc.jsonl');
+  let poll;
+  const res = await run(nodeBin, args, {
+    env: baseEnv({ GCSTATS_FILE: file, ...env }),
+    timeoutMs,
+    onSpawn: (child) => {
+      const started = Date.now();
+      poll = setInterval(() => {
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+        const whole = text.slice(0, text.lastIndexOf('\n') + 1);  // a line being written waits
+        if (until(parseLines(whole), Date.now() - started)) {
+          clearInterval(poll);
+          child.kill('SIGUSR2');
+        }
+      }, 100);
+      child.on('close', () => clearInterval(poll));
+    },
+  });
+  res.lines = existsSync(file) ? gcLinesFromFile(file) : [];
+  return res;
+}
+
 // --trace-gc lines, counted per isolate address and kind. The names vary:
 // "Mark-sweep" (V8 10), "Mark-Compact" (11-13), "Incremental Mark-Compact"
 // (14), "Minor Mark-Sweep"/"Minor Mark-Compact"; a name not known here is

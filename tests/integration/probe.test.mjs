@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fixtures, runNodeWithLines, byEvent } from './harness.mjs';
+import { fixtures, runNodeWithLines, runNodeUntil, byEvent } from './harness.mjs';
 
 // The tests that count probed GCs lift the CPU budget (GCSTATS_PROBE_BUDGET,
 // 1% by default, 100% here) so that the wait is GCSTATS_PROBE's: with the
@@ -22,15 +22,17 @@ const unforced = (lines, isolate) =>
   byEvent(lines, 'stats').filter((l) => l.isolate === isolate && !l.forced);
 
 test('a quiet leak is sampled through the probe and reported', async () => {
-  const res = await runNodeWithLines(quiet('307200', '14000'),
+  // Runs until the leak is reported from probed samples, and five were answered.
+  const judged = (lines) => unforced(lines, 1).some((l) => l.probe && l.verdict.state !== 'unknown');
+  const res = await runNodeUntil(quiet('307200', 'signal'),
+    (lines) => answered(lines, 1).length >= 5 && byEvent(lines, 'leak').length > 0 && judged(lines),
     { env: { ...FAST, GCSTATS_LEAK_MIN_SPAN: '5' } });
   assert.equal(res.code, 0, res.stderr);
   assert.equal(byEvent(res.lines, 'start')[0].settings.probe_s, 1);
   const probed = answered(res.lines, 1);
-  // Waits of 0.5 to 1 s over 14 s: ~14 requests, each answered by the
-  // next full GC. At least 5 even on a slow machine; at most one per half
-  // second of the process's whole life (measured from outside, so a slow
-  // run only loosens it): more would mean the wait is not respected.
+  // Waits of 0.5 to 1 s: at most one probed GC per half second of the
+  // process's whole life (measured from outside, so a slow run only
+  // loosens it): more would mean the wait is not respected.
   assert.ok(probed.length >= 5, `${probed.length} probed full GCs`);
   assert.ok(probed.length <= res.ms / 500 + 1, `${probed.length} probed full GCs in ${res.ms} ms`);
   const exit = byEvent(res.lines, 'exit')[0];
@@ -44,11 +46,10 @@ test('a quiet leak is sampled through the probe and reported', async () => {
   // was measured at half the true rate on Node 26. Rate accuracy is the
   // verdict test's (forced GCs) and bench/detect's (60 s runs).
   const leak = byEvent(res.lines, 'leak')[0];
-  assert.ok(leak, 'a leak line');
   assert.equal(leak.memory, 'heap');
   assert.ok(leak.rate_bytes_per_s > 0, `rate ${leak.rate_bytes_per_s}`);
-  assert.ok(unforced(res.lines, 1).some((l) => l.probe && l.verdict.state !== 'unknown'),
-    'a probed sample was judged');
+  assert.ok(!byEvent(res.lines, 'stats').some((l) => l.forced && l.num_full_gc <= leak.num_full_gc),
+    'the leak was reported before the fixture forced any GC');
 });
 
 test('GCSTATS_PROBE=0: nothing is asked', async () => {
@@ -60,22 +61,22 @@ test('GCSTATS_PROBE=0: nothing is asked', async () => {
 });
 
 test('the default: probed full GCs, at waits of 2.5 s or more', async () => {
-  const res = await runNodeWithLines(quiet('102400', '8000'));
+  // Runs until the first probed full GC, and for 8 s at least, so that the
+  // upper bound below has a span to mean something over.
+  const probedIn = (lines) => unforced(lines, 1).filter((l) => l.probe);
+  const res = await runNodeUntil(quiet('102400', 'signal'), (lines, ms) => probedIn(lines).length >= 1 && ms >= 8000);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(byEvent(res.lines, 'start')[0].settings.probe_s, 5);
-  const probed = unforced(res.lines, 1).filter((l) => l.probe);
-  // One or two in 8 s (the first wait is 2.5-5 s; after a probed cycle the
-  // CPU budget spaces them ~10 s apart here). At least one: the probe works
-  // with the default; at most one per 2.5 s of the process's whole life
-  // (measured from outside, so a slow run only loosens it):
-  // GCSTATS_PROBE=1's pace would break it.
-  assert.ok(probed.length >= 1, 'no probed full GC in 8 s');
+  // At most one per 2.5 s of the process's whole life (measured from
+  // outside, so a slow run only loosens it): GCSTATS_PROBE=1's pace would
+  // break it.
+  const probed = probedIn(res.lines);
   assert.ok(probed.length <= res.ms / 2500 + 1, `${probed.length} probed full GCs in ${res.ms} ms`);
 });
 
 test('with incremental marking off V8 answers with atomic full GCs', async () => {
-  const res = await runNodeWithLines(['--no-incremental-marking', '--trace-gc', ...quiet('102400', '6000')],
-    { env: FAST });
+  const res = await runNodeUntil(['--no-incremental-marking', '--trace-gc', ...quiet('102400', 'signal')],
+    (lines) => answered(lines, 1).length >= 3, { env: FAST });
   assert.equal(res.code, 0, res.stderr);
   const probed = answered(res.lines, 1);
   assert.ok(probed.length >= 3, `${probed.length} probed full GCs`);
@@ -89,7 +90,8 @@ test('with incremental marking off V8 answers with atomic full GCs', async () =>
 });
 
 test('a Worker is probed on its own thread', async () => {
-  const res = await runNodeWithLines(quiet('102400', '8000', 'worker'), { env: FAST });
+  const res = await runNodeUntil(quiet('102400', 'signal', 'worker'), (lines) => answered(lines, 2).length >= 3,
+    { env: FAST });
   assert.equal(res.code, 0, res.stderr);
   const probed = answered(res.lines, 2);
   assert.ok(probed.length >= 3, `${probed.length} probed full GCs in the Worker`);
