@@ -244,11 +244,11 @@ static void put_leak(struct gcs_json *j, const struct gcs_record *r)
     char growth_mb[GCS_FIXED_MAX], seconds[GCS_FIXED_MAX], rate_kb[GCS_FIXED_MAX], low_kb[GCS_FIXED_MAX];
     char whole[sizeof what + 4 * GCS_FIXED_MAX + 128], reason[GCS_TEXT_MAX];
     snprintf(whole, sizeof whole,
-             "the %s after full GCs grew by %s MB in %s s (%s KB/s, at least %s KB/s with 95%% "
+             "the %s after full GCs grew by %s MB in %s s (%s kB/s, at least %s kB/s with 95%% "
              "confidence) and is still growing",
              what, number_text(growth_mb, a->growth / 1e6, 1),
              number_text(seconds, (double)(a->to_ms - a->from_ms) / 1000.0, 0),
-             number_text(rate_kb, a->rate / 1024.0, 1), number_text(low_kb, a->rate_low / 1024.0, 1));
+             number_text(rate_kb, a->rate / 1e3, 1), number_text(low_kb, a->rate_low / 1e3, 1));
     copy_cut(reason, sizeof reason, whole);
     gcs_json_str(j, "reason", reason);
 }
@@ -264,9 +264,9 @@ static void put_leak_end(struct gcs_json *j, const struct gcs_record *r)
     put_window(j, &sv->a);
     char recent_kb[GCS_FIXED_MAX], onset_kb[GCS_FIXED_MAX];
     snprintf(reason, sizeof reason,
-             "the %s stopped growing: %s KB/s lately, against %s KB/s when the leak was reported",
-             memory_phrase(r->memory), number_text(recent_kb, sv->a.recent_rate / 1024.0, 1),
-             number_text(onset_kb, sv->onset_rate / 1024.0, 1));
+             "the %s stopped growing: %s kB/s lately, against %s kB/s when the leak was reported",
+             memory_phrase(r->memory), number_text(recent_kb, sv->a.recent_rate / 1e3, 1),
+             number_text(onset_kb, sv->onset_rate / 1e3, 1));
     gcs_json_str(j, "reason", reason);
 }
 

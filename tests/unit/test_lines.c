@@ -314,10 +314,10 @@ static void reasons_ignore_the_locale(void **state)
     setlocale(LC_NUMERIC, "C");   /* before any assertion can end the test */
 
     assert_string_equal(leak_copy,
-                        "the V8 heap after full GCs grew by 6.1 MB in 30 s (200.0 KB/s, at least "
-                        "146.5 KB/s with 95% confidence) and is still growing");
+                        "the V8 heap after full GCs grew by 6.1 MB in 30 s (204.8 kB/s, at least "
+                        "150.0 kB/s with 95% confidence) and is still growing");
     assert_string_equal(end_copy,
-                        "the V8 heap stopped growing: 1.1 KB/s lately, against 200.0 KB/s when the "
+                        "the V8 heap stopped growing: 1.1 kB/s lately, against 204.8 kB/s when the "
                         "leak was reported");
 }
 
