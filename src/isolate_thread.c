@@ -71,15 +71,16 @@ static void publish_verdict(struct gcs_series_verdict *out, const struct gcs_det
 
 /* ---- GC callbacks: inside the GC ---------------------------------------- */
 
-/* Every series the detector judges in this isolate says "ok": the probe
- * may then wait long (probe.h). */
+/* Every series the detector judges in this isolate says "ok", and not
+ * only for want of evidence: the probe may then wait long (probe.h). */
 static bool settled(const struct gcs_isolate *s)
 {
     bool judge_mapped = atomic_load(&s->number) == 1 && gcs_memmap_enabled();
     for (int m = 0; m < GCS_MEM_COUNT; m++) {
         if (m == GCS_MEM_MAPPED && !judge_mapped)
             continue;
-        if (s->detectors[m].state != GCS_STATE_OK)
+        if (s->detectors[m].state != GCS_STATE_OK ||
+            gcs_assessment_undecided(&s->detectors[m].last, &detect_config))
             return false;
     }
     return true;

@@ -15,9 +15,11 @@
  *   - `every_ms` (GCSTATS_PROBE) while any series of the isolate is not
  *     "ok": at start-up (too few samples), while a series grows (to confirm
  *     it, or to see a leak end), in a process V8 leaves without full GCs;
- *   - `settled_every_ms` (60 s) once every series is "ok": a leak that
- *     starts later is still seen with a sample a minute (1 MB a minute
- *     shows in five), and the period shortens as soon as it is "growing".
+ *   - `settled_every_ms` (60 s) once every series is "ok", and not only
+ *     for want of evidence (gcs_assessment_undecided: a trend that would
+ *     be "growing" if its rate were significant): a leak that starts
+ *     later is still seen with a sample a minute (1 MB a minute shows in
+ *     five), and the period shortens as soon as it is "growing".
  * V8's own full GCs count as samples: where they come more often than the
  * period, the probe never asks.
  *

@@ -123,6 +123,18 @@ static const struct gcs_point *point_at(const struct gcs_detector *d, uint32_t i
     return &d->pts[(d->head + i) % GCS_DETECT_POINTS];
 }
 
+/* The growth along the trend line over the window that "growing" needs:
+ * a number of bytes, and a share of the level the window started at. */
+static double growth_needed(const struct gcs_assessment *a, const struct gcs_detect_config *c)
+{
+    return fmax((double)c->min_growth_bytes, c->min_growth_ratio * fmax(a->level_start, 0.0));
+}
+
+bool gcs_assessment_undecided(const struct gcs_assessment *a, const struct gcs_detect_config *c)
+{
+    return a->state == GCS_STATE_OK && a->growth >= growth_needed(a, c);
+}
+
 static void assess(struct gcs_detector *d, const struct gcs_detect_config *c, struct gcs_assessment *a)
 {
     struct gcs_point win[GCS_DETECT_POINTS];
@@ -179,8 +191,7 @@ static void assess(struct gcs_detector *d, const struct gcs_detect_config *c, st
     if (k < c->min_points || a->to_ms - a->from_ms < (int64_t)c->min_span_ms)
         return;   /* UNKNOWN: too little evidence for any answer */
     a->state = GCS_STATE_OK;
-    double needed = fmax((double)c->min_growth_bytes, c->min_growth_ratio * fmax(a->level_start, 0.0));
-    if (!(all.slope_low > 0) || a->growth < needed)
+    if (!(all.slope_low > 0) || a->growth < growth_needed(a, c))
         return;
     a->state = GCS_STATE_GROWING;
     bool sustained = have_recent && a->recent_rate >= RECENT_SHARE * a->rate;

@@ -104,6 +104,14 @@ void gcs_detector_init(struct gcs_detector *d);
 enum gcs_detect_event gcs_detector_add(struct gcs_detector *d, const struct gcs_detect_config *c,
                                        int64_t t_ms, uint64_t bytes);
 
+/* Whether a series is "ok" only for want of evidence: its trend line grew
+ * over the window by what "growing" needs, but the lower bound of its rate
+ * is not above zero yet (a leak whose first samples include a drop, such
+ * as V8 freeing start-up memory, was measured so after 7 samples over 6 s,
+ * at 300 KB/s). More samples decide it: the probe keeps its short period
+ * for such a series instead of settling. */
+bool gcs_assessment_undecided(const struct gcs_assessment *a, const struct gcs_detect_config *c);
+
 /* Exposed for tests. */
 struct gcs_trend_fit {
     uint32_t n;
