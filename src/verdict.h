@@ -14,7 +14,8 @@
  *     sawtooth noise) estimates the rate, with a one-sided 95% lower bound
  *     from the variance of the Mann-Kendall statistic; the statistic also
  *     gives the confidence of an upward trend, which is reported and
- *     decides nothing;
+ *     decides no state (it tells the probe whether an "ok" is decided:
+ *     gcs_assessment_undecided);
  *   - nothing is said ("unknown") before min_points points over
  *     min_span_ms;
  *   - "growing": the lower bound of the rate is above zero and the growth
@@ -105,8 +106,9 @@ enum gcs_detect_event gcs_detector_add(struct gcs_detector *d, const struct gcs_
                                        int64_t t_ms, uint64_t bytes);
 
 /* Whether a series is "ok" only for want of evidence: its trend line grew
- * over the window by what "growing" needs, but the lower bound of its rate
- * is not above zero yet (a leak whose first samples include a drop, such
+ * over the window by what "growing" needs, and an upward trend is likely
+ * (confidence 0.8 or more), but the lower bound of its rate is not above
+ * zero yet (a leak whose first samples include a drop, such
  * as V8 freeing start-up memory, was measured so after 7 samples over 6 s,
  * at 300 KB/s). More samples decide it: the probe keeps its short period
  * for such a series instead of settling. */
