@@ -327,6 +327,16 @@ static void follow_pass(struct exporter *e, bool starting)
 
 /* ---- the command ---- */
 
+static void free_exporter(struct exporter *e)
+{
+    for (size_t i = e->n_sources; i-- > 0;)
+        remove_source(e, i);
+    free(e->sources);
+    free(e->dirs);
+    gcs_exp_model_free(&e->model);
+    pthread_mutex_destroy(&e->lock);
+}
+
 static void usage(FILE *to)
 {
     char help[2048];
@@ -387,6 +397,9 @@ int gcs_cmd_exporter(int argc, char **argv)
     char shown[200];
     int fd = listen_on(values[OPT_LISTEN], shown, sizeof shown);
     if (fd < 0 || e.dirs == NULL) {
+        if (fd >= 0)
+            close(fd);
+        free_exporter(&e);
         free(operands);
         return 1;
     }
@@ -411,6 +424,7 @@ int gcs_cmd_exporter(int argc, char **argv)
     if (daemon == NULL) {
         fprintf(stderr, "gcstats exporter: the HTTP server (libmicrohttpd) did not start on %s\n", shown);
         close(fd);
+        free_exporter(&e);
         free(operands);
         return 1;
     }
@@ -423,11 +437,7 @@ int gcs_cmd_exporter(int argc, char **argv)
     }
     MHD_stop_daemon(daemon);
     fprintf(stderr, "gcstats exporter: stopped\n");
-    for (size_t i = e.n_sources; i-- > 0;)
-        remove_source(&e, i);
-    free(e.sources);
-    free(e.dirs);
-    gcs_exp_model_free(&e.model);
+    free_exporter(&e);
     free(operands);
     return 0;
 }

@@ -194,6 +194,17 @@ test('a real Prometheus scrapes the exporter during a leak: heap rising, verdict
   const values = [...new Set(range[0].values.map(([, v]) => Number(v)))];
   assert.ok(values.length >= 2 && values.at(-1) > values[0], `the heap series rose: ${values.join(' ')}`);
   leakExposition = await scrape(e);
+  // the example dashboard's queries are PromQL Prometheus takes, over metrics the exporter serves
+  const families = new Set([...leakExposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+  const dashboard = JSON.parse(readFileSync(join(repo, 'examples', 'grafana', 'gcstats-dashboard.json'), 'utf8'));
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  assert.ok(exprs.length > 10);
+  for (const expr of exprs) {
+    for (const [name] of expr.matchAll(/\b(?:gcstats|nodejs|process)_[a-z_]+/g)) {
+      assert.ok(families.has(name.replace(/_(sum|count)$/, '')), `${name} of the dashboard is served`);
+    }
+    await promQuery(base, expr.replaceAll('$__rate_interval', '1m').replaceAll(/\$(instance|pid)/g, '.*'));
+  }
 
   app.child.stdin.end('stop\n');
   assert.deepEqual(await app.exited, { code: 0, signal: null }, app.seen.stderr);
