@@ -48,13 +48,22 @@ struct source {
     struct gcs_linebuf lines;
 };
 
+struct directory {
+    const char *path;
+    /* Entries are added or removed only when its mtime moves; but the
+     * mtime is kept in coarse ticks, so one a second old or less may
+     * still hide an entry made after the scan, in the same tick. */
+    bool settled;             /* scanned with an mtime over a second old */
+    struct timespec mtime;    /* at the last scan */
+};
+
 struct exporter {
     pthread_mutex_t lock;     /* over model and health */
     struct gcs_exp_model model;
     struct gcs_exp_health health;
     const char *path;
     double stale_s;
-    char **dirs;
+    struct directory *dirs;
     int n_dirs;
     struct source **sources;
     size_t n_sources, cap_sources;
@@ -225,16 +234,23 @@ static bool known(const struct exporter *e, const char *path)
 static void scan_dirs(struct exporter *e, bool starting)
 {
     for (int d = 0; d < e->n_dirs; d++) {
-        DIR *dir = opendir(e->dirs[d]);
+        struct directory *where = &e->dirs[d];
+        struct stat dir_st;
+        if (stat(where->path, &dir_st) != 0 || (where->settled && dir_st.st_mtim.tv_sec == where->mtime.tv_sec &&
+                                                 dir_st.st_mtim.tv_nsec == where->mtime.tv_nsec))
+            continue;
+        DIR *dir = opendir(where->path);
         if (dir == NULL)
             continue;
+        where->settled = wall_now() - ((double)dir_st.st_mtim.tv_sec + (double)dir_st.st_mtim.tv_nsec / 1e9) > 1.0;
+        where->mtime = dir_st.st_mtim;
         struct dirent *entry;
         while ((entry = readdir(dir)) != NULL) {
             size_t n = strlen(entry->d_name);
             if (n < 6 || strcmp(entry->d_name + n - 6, ".jsonl") != 0)
                 continue;
             char path[4096];
-            if (snprintf(path, sizeof path, "%s/%s", e->dirs[d], entry->d_name) >= (int)sizeof path ||
+            if (snprintf(path, sizeof path, "%s/%s", where->path, entry->d_name) >= (int)sizeof path ||
                 known(e, path))
                 continue;
             struct stat st;
@@ -390,7 +406,7 @@ int gcs_cmd_exporter(int argc, char **argv)
     for (int i = 0; e.dirs != NULL && i < n_operands; i++) {
         struct stat st;
         if (stat(operands[i], &st) == 0 && S_ISDIR(st.st_mode))
-            e.dirs[e.n_dirs++] = operands[i];
+            e.dirs[e.n_dirs++].path = operands[i];
         else if (add_source(&e, operands[i], false) == NULL)
             break;
     }

@@ -65,6 +65,8 @@ void gcs_exp_text_number(struct gcs_exp_text *t, double v)
         snprintf(buf, sizeof buf, "NaN");
     else if (isinf(v))
         snprintf(buf, sizeof buf, v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)   /* whole and exact: most values are bytes or counts */
+        snprintf(buf, sizeof buf, "%lld", (long long)v);
     else if (snprintf(buf, sizeof buf, "%.15g", v), strtod(buf, NULL) != v)
         snprintf(buf, sizeof buf, "%.17g", v);
     put(t, buf);
