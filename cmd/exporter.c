@@ -192,14 +192,8 @@ static void take_line(void *ctx, const char *line, size_t len, unsigned long lin
 
 static struct source *add_source(struct exporter *e, const char *path, bool from_dir)
 {
-    if (e->n_sources == e->cap_sources) {
-        size_t cap = e->cap_sources ? e->cap_sources * 2 : 16;
-        struct source **grown = realloc(e->sources, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        e->sources = grown;
-        e->cap_sources = cap;
-    }
+    if (!gcs_exp_room_for_one(&e->sources, &e->cap_sources, e->n_sources))
+        return NULL;
     struct source *s = calloc(1, sizeof *s);
     if (s == NULL || (s->path = strdup(path)) == NULL) {
         free(s);

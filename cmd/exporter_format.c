@@ -201,7 +201,7 @@ static void isolate_samples(struct gcs_exp_text *t, const struct gcs_exp_model *
                             void (*each)(struct gcs_exp_text *t, struct who w, const void *arg), const void *arg)
 {
     for (size_t i = 0; i < m->n_processes; i++)
-        for (uint32_t k = 0; k < m->processes[i]->n_isolates; k++)
+        for (size_t k = 0; k < m->processes[i]->n_isolates; k++)
             if (m->processes[i]->isolates[k]->have_counters)
                 each(t, (struct who){ m->processes[i], m->processes[i]->isolates[k] }, arg);
 }

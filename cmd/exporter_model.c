@@ -3,6 +3,8 @@
 #include "exporter_model.h"
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@ void gcs_exp_model_init(struct gcs_exp_model *m)
 
 static void free_process(struct gcs_exp_process *p)
 {
-    for (uint32_t i = 0; i < p->n_isolates; i++)
+    for (size_t i = 0; i < p->n_isolates; i++)
         free(p->isolates[i]);
     free(p->isolates);
     free(p);
@@ -32,13 +34,8 @@ void gcs_exp_model_free(struct gcs_exp_model *m)
     memset(m, 0, sizeof *m);
 }
 
-static void copy(char *dst, size_t size, const char *src)
-{
-    size_t n = src ? strnlen(src, size - 1) : 0;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
+/* A string of a line, cut to fit; "" for none. */
+#define copy(dst, size, src) snprintf(dst, size, "%s", (src) ? (src) : "")
 
 struct gcs_exp_process *gcs_exp_model_process(const struct gcs_exp_model *m, int64_t pid)
 {
@@ -50,24 +47,31 @@ struct gcs_exp_process *gcs_exp_model_process(const struct gcs_exp_model *m, int
 
 struct gcs_exp_isolate *gcs_exp_process_isolate(const struct gcs_exp_process *p, uint32_t isolate)
 {
-    for (uint32_t i = 0; i < p->n_isolates; i++)
+    for (size_t i = 0; i < p->n_isolates; i++)
         if (p->isolates[i]->isolate == isolate)
             return p->isolates[i];
     return NULL;
 }
 
+bool gcs_exp_room_for_one(void *array, size_t *cap, size_t used)
+{
+    if (used < *cap)
+        return true;
+    void *items;
+    memcpy(&items, array, sizeof items);
+    size_t grown_cap = *cap ? *cap * 2 : 4;
+    void *grown = realloc(items, grown_cap * sizeof(void *));
+    if (grown == NULL)
+        return false;
+    memcpy(array, &grown, sizeof grown);
+    *cap = grown_cap;
+    return true;
+}
+
 static struct gcs_exp_process *add_process(struct gcs_exp_model *m, int64_t pid)
 {
-    if (m->n_processes >= m->max_processes)
+    if (m->n_processes >= m->max_processes || !gcs_exp_room_for_one(&m->processes, &m->cap_processes, m->n_processes))
         return NULL;
-    if (m->n_processes == m->cap_processes) {
-        size_t cap = m->cap_processes ? m->cap_processes * 2 : 16;
-        struct gcs_exp_process **grown = realloc(m->processes, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        m->processes = grown;
-        m->cap_processes = cap;
-    }
     struct gcs_exp_process *p = calloc(1, sizeof *p);
     if (p == NULL)
         return NULL;
@@ -78,16 +82,8 @@ static struct gcs_exp_process *add_process(struct gcs_exp_model *m, int64_t pid)
 
 static struct gcs_exp_isolate *add_isolate(struct gcs_exp_model *m, struct gcs_exp_process *p, uint32_t isolate)
 {
-    if (m->n_isolates >= m->max_isolates)
+    if (m->n_isolates >= m->max_isolates || !gcs_exp_room_for_one(&p->isolates, &p->cap_isolates, p->n_isolates))
         return NULL;
-    if (p->n_isolates == p->cap_isolates) {
-        uint32_t cap = p->cap_isolates ? p->cap_isolates * 2 : 2;
-        struct gcs_exp_isolate **grown = realloc(p->isolates, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        p->isolates = grown;
-        p->cap_isolates = cap;
-    }
     struct gcs_exp_isolate *iso = calloc(1, sizeof *iso);
     if (iso == NULL)
         return NULL;
@@ -97,7 +93,7 @@ static struct gcs_exp_isolate *add_isolate(struct gcs_exp_model *m, struct gcs_e
     return iso;
 }
 
-static void remove_isolate_at(struct gcs_exp_model *m, struct gcs_exp_process *p, uint32_t i)
+static void remove_isolate_at(struct gcs_exp_model *m, struct gcs_exp_process *p, size_t i)
 {
     free(p->isolates[i]);
     memmove(&p->isolates[i], &p->isolates[i + 1], (p->n_isolates - i - 1) * sizeof p->isolates[0]);
@@ -150,20 +146,35 @@ static int memory_index(const char *memory)
     return -1;
 }
 
+/* The entry named name of an array of *n structs `stride` bytes apart,
+ * each beginning with its name (name_size bytes); added at the end when
+ * new and there is room (max), else -1. */
+static int named_entry(void *first, size_t stride, size_t name_size, uint32_t *n, uint32_t max, const char *name)
+{
+    uint32_t k = 0;
+    while (k < *n && strcmp((char *)first + k * stride, name) != 0)
+        k++;
+    if (k == *n) {
+        if (k == max)
+            return -1;
+        copy((char *)first + k * stride, name_size, name);
+        (*n)++;
+    }
+    return (int)k;
+}
+
+_Static_assert(offsetof(struct gcs_exp_kind, name) == 0 && offsetof(struct gcs_exp_owner, name) == 0,
+               "named_entry finds kinds and owners by their first member");
+
 static void take_kinds(struct gcs_exp_isolate *iso, json_t *gc)
 {
     const char *name;
     json_t *kind;
     json_object_foreach(gc, name, kind) {
-        uint32_t k = 0;
-        while (k < iso->n_kinds && strcmp(iso->kinds[k].name, name) != 0)
-            k++;
-        if (k == iso->n_kinds) {
-            if (k == GCS_EXP_KINDS)
-                continue;
-            copy(iso->kinds[k].name, sizeof iso->kinds[k].name, name);
-            iso->n_kinds++;
-        }
+        int k = named_entry(iso->kinds, sizeof iso->kinds[0], sizeof iso->kinds[0].name, &iso->n_kinds,
+                            GCS_EXP_KINDS, name);
+        if (k < 0)
+            continue;
         counter(kind, "count", &iso->kinds[k].count);
         struct gcs_exp_value pause = number(kind, "pause_ms");
         if (pause.have)
@@ -180,16 +191,10 @@ static void take_mapped(struct gcs_exp_process *p, json_t *mapped)
     const char *name;
     json_t *owner;
     json_object_foreach(owners, name, owner) {
-        uint32_t k = 0;
-        while (k < p->n_owners && strcmp(p->owners[k].name, name) != 0)
-            k++;
-        if (k == p->n_owners) {
-            if (k == GCS_EXP_OWNERS)
-                continue;
-            copy(p->owners[k].name, sizeof p->owners[k].name, name);
-            p->n_owners++;
-        }
-        counter(owner, "committed", &p->owners[k].committed);
+        int k = named_entry(p->owners, sizeof p->owners[0], sizeof p->owners[0].name, &p->n_owners, GCS_EXP_OWNERS,
+                            name);
+        if (k >= 0)
+            counter(owner, "committed", &p->owners[k].committed);
     }
 }
 
@@ -292,7 +297,7 @@ enum gcs_exp_take_result gcs_exp_model_take(struct gcs_exp_model *m, const char 
     struct gcs_exp_isolate *iso = gcs_exp_process_isolate(p, isolate_no);
     if (strcmp(event, "end") == 0) {
         /* its final counters would go with it: nothing to keep */
-        for (uint32_t i = 0; iso != NULL && i < p->n_isolates; i++) {
+        for (size_t i = 0; iso != NULL && i < p->n_isolates; i++) {
             if (p->isolates[i] == iso) {
                 remove_isolate_at(m, p, i);
                 break;
@@ -330,7 +335,7 @@ size_t gcs_exp_model_prune(struct gcs_exp_model *m, double now, double stale_s)
             remove_process_at(m, i);
             continue;
         }
-        for (uint32_t k = p->n_isolates; k-- > 0;) {
+        for (size_t k = p->n_isolates; k-- > 0;) {
             if (now - p->isolates[k]->seen > stale_s) {
                 remove_isolate_at(m, p, k);
                 gone++;

@@ -76,7 +76,7 @@ struct gcs_exp_process {
     struct gcs_exp_owner owners[GCS_EXP_OWNERS];
     uint32_t n_owners;
     struct gcs_exp_isolate **isolates;   /* in order of first appearance */
-    uint32_t n_isolates, cap_isolates;
+    size_t n_isolates, cap_isolates;
 };
 
 struct gcs_exp_model {
@@ -106,6 +106,11 @@ enum gcs_exp_take_result gcs_exp_model_take(struct gcs_exp_model *m, const char 
 /* Drops every isolate and process with no line since now - stale_s.
  * Returns how many processes and isolates went. */
 size_t gcs_exp_model_prune(struct gcs_exp_model *m, double now, double stale_s);
+
+/* Makes room for one more pointer in the array of pointers at *array
+ * (e.g. &m->processes), of which used of *cap are in use. False when
+ * memory ran out (the array is then as it was). */
+bool gcs_exp_room_for_one(void *array, size_t *cap, size_t used);
 
 struct gcs_exp_process *gcs_exp_model_process(const struct gcs_exp_model *m, int64_t pid);
 struct gcs_exp_isolate *gcs_exp_process_isolate(const struct gcs_exp_process *p, uint32_t isolate);

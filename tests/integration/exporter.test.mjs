@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtures, nodeBin, baseEnv, tempDir } from './harness.mjs';
+import { fixtures, nodeBin, baseEnv, tempDir, watchOutput } from './harness.mjs';
 
 const gcstats = process.env.GCSTATS_CMD;
 if (!gcstats || !existsSync(gcstats)) throw new Error(`GCSTATS_CMD must name the built gcstats command (got ${gcstats})`);
@@ -22,30 +22,13 @@ const plainEnv = () => baseEnv({}, { preload: false });
 const children = [];
 after(() => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
 
-// A child whose output is gathered; until() resolves once a predicate
-// holds over what it has written.
+// A child whose output is gathered (see watchOutput), and its end.
 function watch(cmd, args, opts = {}) {
   const child = spawn(cmd, args, { env: plainEnv(), stdio: ['pipe', 'pipe', 'pipe'], ...opts });
   children.push(child);
-  const seen = { stdout: '', stderr: '' };
-  const waiters = [];
-  const check = () => {
-    for (const w of [...waiters]) if (w.pred(seen)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(); }
-  };
-  child.stdout.setEncoding('utf8').on('data', (d) => { seen.stdout += d; check(); });
-  child.stderr.setEncoding('utf8').on('data', (d) => { seen.stderr += d; check(); });
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  return {
-    child, seen, exited,
-    until(what, pred) {
-      return new Promise((resolve, reject) => {
-        const w = { pred, resolve };
-        w.timer = setTimeout(() => reject(new Error(`${cmd} never showed ${what}; stdout:\n${seen.stdout}\nstderr:\n${seen.stderr}`)), HANG_GUARD_MS);
-        waiters.push(w);
-        check();
-      });
-    },
-  };
+  const watched = watchOutput(child, cmd, HANG_GUARD_MS);
+  watched.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return watched;
 }
 
 // A running exporter on a port the kernel picks; url is where it serves.
