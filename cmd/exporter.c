@@ -41,6 +41,7 @@ struct source {
     char *path;
     bool from_dir;            /* found in a directory: forgotten when deleted */
     bool open_once;           /* read at least once (dev, ino, offset hold) */
+    bool present;             /* counted in health.files_followed */
     dev_t dev;
     ino_t ino;
     off_t offset;             /* bytes read so far */
@@ -205,8 +206,24 @@ static struct source *add_source(struct exporter *e, const char *path, bool from
     return s;
 }
 
+/* Counts s in or out of the files followed, before any line of it is
+ * read: a scrape never shows a file's lines without the file. */
+static void set_present(struct exporter *e, struct source *s, bool present)
+{
+    if (s->present == present)
+        return;
+    s->present = present;
+    pthread_mutex_lock(&e->lock);
+    if (present)
+        e->health.files_followed++;
+    else
+        e->health.files_followed--;
+    pthread_mutex_unlock(&e->lock);
+}
+
 static void remove_source(struct exporter *e, size_t i)
 {
+    set_present(e, e->sources[i], false);
     gcs_linebuf_free(&e->sources[i]->lines);
     free(e->sources[i]->path);
     free(e->sources[i]);
@@ -266,7 +283,9 @@ static void scan_dirs(struct exporter *e, bool starting)
 static bool read_source(struct exporter *e, struct source *s)
 {
     struct stat st;
-    if (stat(s->path, &st) != 0 || !S_ISREG(st.st_mode))
+    bool present = stat(s->path, &st) == 0 && S_ISREG(st.st_mode);
+    set_present(e, s, present);
+    if (!present)
         return !s->from_dir;   /* a file named by the user may come (back) */
     if (s->open_once && (st.st_dev != s->dev || st.st_ino != s->ino)) {
         /* replaced (rotated by rename): the new file from its start; what
@@ -320,17 +339,14 @@ static bool read_source(struct exporter *e, struct source *s)
 static void follow_pass(struct exporter *e, bool starting)
 {
     scan_dirs(e, starting);
-    size_t existing = 0;
     for (size_t i = 0; i < e->n_sources;) {
         if (!read_source(e, e->sources[i])) {
             remove_source(e, i);
             continue;
         }
-        existing += access(e->sources[i]->path, F_OK) == 0;
         i++;
     }
     pthread_mutex_lock(&e->lock);
-    e->health.files_followed = existing;
     gcs_exp_model_prune(&e->model, wall_now(), e->stale_s);
     pthread_mutex_unlock(&e->lock);
 }
