@@ -218,7 +218,7 @@ test('bad input: lines that are not JSON, a file deleted, rotated and truncated;
   const logs = join(dir, 'logs');
   mkdirSync(logs);
   const named = join(dir, 'app.jsonl');
-  const e = await exporter(['--stale', '3', logs, named]);   // named: not there yet
+  const e = await exporter(['--stale', '5', logs, named]);   // named: not there yet
   // made after the start: a file found then would be started at its end if older than the stale time
   writeFileSync(join(logs, 'gc-101.jsonl'), startLine(101) + line(101, 1) + 'not json at all\n{"half":' + '\n' + line(101, 2));
   let { samples } = await scrapeUntil(e, 'pid 101 and two bad lines',
