@@ -15,6 +15,7 @@ int gcs_cmd_run(int argc, char **argv);
 int gcs_cmd_env(int argc, char **argv);
 int gcs_cmd_tail(int argc, char **argv);
 int gcs_cmd_report(int argc, char **argv);   /* report.h */
+int gcs_cmd_exporter(int argc, char **argv);
 
 /* The library to preload, as an absolute real path: GCSTATS_LIBRARY when
  * set, else the first that exists of gcs_library_candidates. False, with

@@ -18,6 +18,10 @@ static const struct subcommand subcommands[] = {
     { "tail", gcs_cmd_tail, "follow gcstats logs as readable lines: gcstats tail [-n N] [FILE...]" },
     { "report", gcs_cmd_report, "sum up gcstats logs per process, as text or HTML with charts: "
                                 "gcstats report FILE... [-o report.html]" },
+#ifdef GCSTATS_EXPORTER
+    { "exporter", gcs_cmd_exporter, "serve gcstats logs as Prometheus metrics: "
+                                    "gcstats exporter --listen ADDR:PORT LOG|DIR..." },
+#endif
 };
 
 static void usage(FILE *to)

@@ -1,7 +1,8 @@
 /* Writes gcstats(1) from its template, with the settings' options taken
  * from the one table that also drives parsing and --help (settings.c):
  *   gcstats-mangen TEMPLATE OUTPUT
- * The template's line "@SETTINGS@" becomes one .TP entry per setting. */
+ * The template's line "@SETTINGS@" becomes one .TP entry per setting,
+ * and "@EXPORTER_OPTIONS@" one per option of gcstats exporter. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,16 @@ static void roff_text(FILE *out, const char *s)
     }
 }
 
+/* ".TP" and the option with its value, in bold and italics. */
+static void option_head(FILE *out, const char *option, const char *metavar)
+{
+    fputs(".TP\n.BI \\-\\-", out);
+    roff_text(out, option);
+    fputs(" \" ", out);
+    roff_text(out, metavar);
+    fputs("\"\n", out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -35,16 +46,21 @@ int main(int argc, char **argv)
     }
     char line[4096];
     while (fgets(line, sizeof line, in) != NULL) {
+        if (strcmp(line, "@EXPORTER_OPTIONS@\n") == 0) {
+            for (size_t i = 0; i < gcs_exporter_options_count; i++) {
+                option_head(out, gcs_exporter_options[i].option, gcs_exporter_options[i].metavar);
+                roff_text(out, gcs_exporter_options[i].help);
+                fputs(".\n", out);
+            }
+            continue;
+        }
         if (strcmp(line, "@SETTINGS@\n") != 0) {
             fputs(line, out);
             continue;
         }
         for (size_t i = 0; i < gcs_settings_count; i++) {
-            fputs(".TP\n.BI \\-\\-", out);
-            roff_text(out, gcs_settings[i].option);
-            fputs(" \" ", out);
-            roff_text(out, gcs_settings[i].metavar);
-            fputs("\"\nSets\n.BR ", out);
+            option_head(out, gcs_settings[i].option, gcs_settings[i].metavar);
+            fputs("Sets\n.BR ", out);
             roff_text(out, gcs_settings[i].variable);
             fputs (":\n", out);
             roff_text(out, gcs_settings[i].help);

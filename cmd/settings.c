@@ -35,6 +35,18 @@ const struct gcs_setting gcs_settings[] = {
 };
 const size_t gcs_settings_count = sizeof gcs_settings / sizeof gcs_settings[0];
 
+const struct gcs_option gcs_exporter_options[] = {
+    { "listen", "ADDR:PORT",
+      "serve the metrics on this address and port, e.g. 127.0.0.1:9464, [::1]:9464 or :9464 for every address (required)" },
+    { "path", "PATH", "serve the metrics at this URL path (default /metrics)" },
+    { "stale", "SECONDS",
+      "drop a process or isolate with no new line for this long; keep it above the tick interval (default 60)" },
+};
+const size_t gcs_exporter_options_count = sizeof gcs_exporter_options / sizeof gcs_exporter_options[0];
+
+_Static_assert(sizeof gcs_exporter_options / sizeof gcs_exporter_options[0] <= GCS_OPTIONS_MAX,
+               "GCS_OPTIONS_MAX holds every exporter option");
+
 _Static_assert(sizeof gcs_settings / sizeof gcs_settings[0] <= sizeof ((struct gcs_chosen *)0)->value /
                sizeof ((struct gcs_chosen *)0)->value[0], "gcs_chosen holds every setting");
 
@@ -154,18 +166,72 @@ enum gcs_args_result gcs_parse_settings(int argc, char **argv, bool stop_at_oper
     return check_values(chosen, error) ? GCS_ARGS_OK : GCS_ARGS_BAD;
 }
 
+enum gcs_args_result gcs_parse_options(const struct gcs_option *options, size_t count, int argc, char **argv,
+                                       const char *values[GCS_OPTIONS_MAX], char **operands, int *n_operands,
+                                       char error[GCS_CMD_ERROR_MAX])
+{
+    bool only_operands = false;
+    memset(values, 0, GCS_OPTIONS_MAX * sizeof values[0]);
+    *n_operands = 0;
+    error[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (only_operands || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            operands[(*n_operands)++] = argv[i];
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_operands = true;
+            continue;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+            return GCS_ARGS_HELP;
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        size_t k = 0;
+        while (k < count && !(strncmp(options[k].option, name, name_len) == 0 && options[k].option[name_len] == '\0'))
+            k++;
+        if (strncmp(arg, "--", 2) != 0 || k == count) {
+            snprintf(error, GCS_CMD_ERROR_MAX, "unknown option %.*s", eq ? (int)(eq - arg) : 100, arg);
+            return GCS_ARGS_BAD;
+        }
+        if (eq == NULL && i + 1 >= argc) {
+            snprintf(error, GCS_CMD_ERROR_MAX, "--%s needs a value (%s)", options[k].option, options[k].metavar);
+            return GCS_ARGS_BAD;
+        }
+        values[k] = eq ? eq + 1 : argv[++i];
+    }
+    return GCS_ARGS_OK;
+}
+
+/* Appends "  --NAME METAVAR  HELP\n" at out + *total; false on an error. */
+static bool help_line(const char *option, const char *metavar, const char *help, char *out, size_t cap, int *total)
+{
+    char head[64];
+    snprintf(head, sizeof head, "--%s %s", option, metavar);
+    int n = snprintf(cap > (size_t)*total ? out + *total : NULL, cap > (size_t)*total ? cap - (size_t)*total : 0,
+                     "  %-26s %s\n", head, help);
+    if (n < 0)
+        return false;
+    *total += n;
+    return true;
+}
+
+int gcs_options_help(const struct gcs_option *options, size_t count, char *out, size_t cap)
+{
+    int total = 0;
+    for (size_t i = 0; i < count; i++)
+        if (!help_line(options[i].option, options[i].metavar, options[i].help, out, cap, &total))
+            return -1;
+    return total;
+}
+
 int gcs_settings_help(char *out, size_t cap)
 {
     int total = 0;
-    for (size_t i = 0; i < gcs_settings_count; i++) {
-        char head[64];
-        snprintf(head, sizeof head, "--%s %s", gcs_settings[i].option, gcs_settings[i].metavar);
-        int n = snprintf(cap > (size_t)total ? out + total : NULL, cap > (size_t)total ? cap - (size_t)total : 0,
-                         "  %-26s %s\n", head, gcs_settings[i].help);
-        if (n < 0)
-            return n;
-        total += n;
-    }
+    for (size_t i = 0; i < gcs_settings_count; i++)
+        if (!help_line(gcs_settings[i].option, gcs_settings[i].metavar, gcs_settings[i].help, out, cap, &total))
+            return -1;
     return total;
 }
 

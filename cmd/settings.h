@@ -55,4 +55,29 @@ int gcs_settings_help(char *out, size_t cap);
  * splits words and expands globs but removes no quotes. */
 bool gcs_env_value_safe(const char *value);
 
+/* Options of a subcommand that are not library settings (gcstats
+ * exporter's): the same table drives their parsing, --help and the man
+ * page. */
+struct gcs_option {
+    const char *option;    /* the long option without "--" */
+    const char *metavar;   /* what its value is, e.g. SECONDS */
+    const char *help;      /* one sentence, with its default */
+};
+
+extern const struct gcs_option gcs_exporter_options[];
+extern const size_t gcs_exporter_options_count;
+
+#define GCS_OPTIONS_MAX 8
+
+/* Reads "--NAME VALUE", "--NAME=VALUE", -h and --help anywhere in
+ * argv[0..argc), and every other argument (all after "--") as an operand:
+ * values[i] is the value of options[i] or NULL, operands[0..*n_operands)
+ * point into argv (operands has room for argc). */
+enum gcs_args_result gcs_parse_options(const struct gcs_option *options, size_t count, int argc, char **argv,
+                                       const char *values[GCS_OPTIONS_MAX], char **operands, int *n_operands,
+                                       char error[GCS_CMD_ERROR_MAX]);
+
+/* "  --NAME METAVAR  HELP\n" per option, as gcs_settings_help. */
+int gcs_options_help(const struct gcs_option *options, size_t count, char *out, size_t cap);
+
 #endif

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtures, nodeBin, run, baseEnv, tempDir } from './harness.mjs';
+import { fixtures, nodeBin, run, baseEnv, tempDir, watchOutput } from './harness.mjs';
 
 const gcstats = process.env.GCSTATS_CMD;
 if (!gcstats || !existsSync(gcstats)) throw new Error(`GCSTATS_CMD must name the built gcstats command (got ${gcstats})`);
@@ -39,29 +39,10 @@ function marked(line, marker) {
   return JSON.stringify(parsed) + '\n';
 }
 
-// A running `gcstats tail` whose output is gathered; until() resolves once
-// a predicate holds over what it has written.
+// A running `gcstats tail` whose output is gathered (see watchOutput).
 function follow(args, env = plainEnv()) {
   const child = spawn(gcstats, ['tail', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const seen = { stdout: '', stderr: '' };
-  const waiters = [];
-  const check = () => {
-    for (const w of [...waiters]) if (w.pred(seen)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(); }
-  };
-  child.stdout.setEncoding('utf8').on('data', (d) => { seen.stdout += d; check(); });
-  child.stderr.setEncoding('utf8').on('data', (d) => { seen.stderr += d; check(); });
-  return {
-    child, seen,
-    until(what, pred) {
-      return new Promise((resolve, reject) => {
-        const w = { pred, resolve };
-        w.timer = setTimeout(() => reject(new Error(`gcstats tail never showed ${what}; stdout:\n${seen.stdout}\nstderr:\n${seen.stderr}`)), HANG_GUARD_MS);
-        waiters.push(w);
-        check();
-      });
-    },
-    stop() { child.kill('SIGTERM'); },
-  };
+  return { ...watchOutput(child, 'gcstats tail', HANG_GUARD_MS), stop() { child.kill('SIGTERM'); } };
 }
 
 const shows = (marker) => (s) => s.stdout.includes(` pid ${marker} `);

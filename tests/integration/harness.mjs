@@ -137,3 +137,27 @@ export function traceCounts(stdout) {
 export function byEvent(lines, event) {
   return lines.filter((l) => l.event === event);
 }
+
+// Gathers a spawned child's stdout and stderr (both piped); until(what,
+// pred) resolves once pred holds over what it has written, and rejects
+// after hangGuardMs, naming `name` and showing the output.
+export function watchOutput(child, name, hangGuardMs) {
+  const seen = { stdout: '', stderr: '' };
+  const waiters = [];
+  const check = () => {
+    for (const w of [...waiters]) if (w.pred(seen)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(); }
+  };
+  child.stdout.setEncoding('utf8').on('data', (d) => { seen.stdout += d; check(); });
+  child.stderr.setEncoding('utf8').on('data', (d) => { seen.stderr += d; check(); });
+  return {
+    child, seen,
+    until(what, pred) {
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        w.timer = setTimeout(() => reject(new Error(`${name} never showed ${what}; stdout:\n${seen.stdout}\nstderr:\n${seen.stderr}`)), hangGuardMs);
+        waiters.push(w);
+        check();
+      });
+    },
+  };
+}

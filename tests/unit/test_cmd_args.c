@@ -133,6 +133,39 @@ static void table_and_help(void **state)
     assert_int_equal(small[8], 'x');
 }
 
+/* gcstats exporter's options: anywhere among the operands, with = or a
+ * separate value; "--" makes the rest operands. */
+static void exporter_options(void **state)
+{
+    (void)state;
+    char words[][16] = { "logs/", "--listen", ":9464", "--stale=30", "a.jsonl", "--", "--path", "--lsten", "x" };
+    char *argv[] = { words[0], words[1], words[2], words[3], words[4], words[5], words[6] };
+    const char *values[GCS_OPTIONS_MAX];
+    char *operands[8];
+    int n = 0;
+    char error[GCS_CMD_ERROR_MAX];
+    assert_int_equal(gcs_parse_options(gcs_exporter_options, gcs_exporter_options_count, 7, argv, values, operands,
+                                       &n, error), GCS_ARGS_OK);
+    assert_string_equal(values[0], ":9464");
+    assert_null(values[1]);
+    assert_string_equal(values[2], "30");
+    assert_int_equal(n, 3);
+    assert_string_equal(operands[0], "logs/");
+    assert_string_equal(operands[1], "a.jsonl");
+    assert_string_equal(operands[2], "--path");
+    char *unknown[] = { words[7], words[8] };
+    assert_int_equal(gcs_parse_options(gcs_exporter_options, gcs_exporter_options_count, 2, unknown, values,
+                                       operands, &n, error), GCS_ARGS_BAD);
+    assert_string_equal(error, "unknown option --lsten");
+    char *missing[] = { words[4], words[1] };
+    assert_int_equal(gcs_parse_options(gcs_exporter_options, gcs_exporter_options_count, 2, missing, values,
+                                       operands, &n, error), GCS_ARGS_BAD);
+    assert_string_equal(error, "--listen needs a value (ADDR:PORT)");
+    char help[2048];
+    assert_true(gcs_options_help(gcs_exporter_options, gcs_exporter_options_count, help, sizeof help) > 0);
+    assert_non_null(strstr(help, "  --stale SECONDS "));
+}
+
 static void preload_join(void **state)
 {
     (void)state;
@@ -202,6 +235,7 @@ int main(void)
         cmocka_unit_test(bad_values),
         cmocka_unit_test(bad_options),
         cmocka_unit_test(table_and_help),
+        cmocka_unit_test(exporter_options),
         cmocka_unit_test(preload_join),
         cmocka_unit_test(library_candidates),
         cmocka_unit_test(env_values),
