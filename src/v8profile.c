@@ -148,7 +148,7 @@ static struct {
 } work;
 
 static bool read_tree(void *isolate, const void *root, uint64_t interval, struct gcs_culprit_table *t,
-                      struct gcs_profile_reading *out)
+                      struct gcs_heapprofile *copy, struct gcs_profile_reading *out)
 {
     const struct gcs_alloc_profile_layout *L = fn.layout;
     int depth = 0;
@@ -173,6 +173,7 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
                 size_t nalloc;
                 if (!vector_at(node, L->node_allocations, (size_t)L->allocation_size, &alloc, &nalloc))
                     return false;
+                uint64_t self_bytes = 0;
                 for (size_t i = 0; i < nalloc; i++) {
                     const char *a = alloc + i * (size_t)L->allocation_size;
                     uint64_t size;
@@ -180,7 +181,11 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
                     memcpy(&size, a + L->allocation_bytes, sizeof size);
                     memcpy(&count, a + L->allocation_count, sizeof count);
                     gcs_culprit_table_add(t, work.path, depth, size, count, interval);
+                    self_bytes += size * count;
                 }
+                if (copy != NULL)
+                    gcs_heapprofile_add(copy, depth - 1, f, i32_at(node, L->node_script_id),
+                                        (uint32_t)i32_at(node, L->node_id), self_bytes);
             }
         }
         /* The next child of the innermost node that has one left. */
@@ -205,10 +210,12 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
 }
 
 bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_culprit_table *t,
-                          struct gcs_profile_reading *out)
+                          struct gcs_heapprofile *copy, struct gcs_profile_reading *out)
 {
     memset(out, 0, sizeof *out);
     gcs_culprit_table_init(t);
+    if (copy != NULL)
+        gcs_heapprofile_reset(copy);
     void *profiler = fn.get_heap_profiler(isolate);
     if (profiler == NULL)
         return false;
@@ -219,7 +226,7 @@ bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_cul
         void *(*get_root)(void *) = (void *(*)(void *))vtable[fn.layout->slot_root];
         void (*delete_profile)(void *) = (void (*)(void *))vtable[fn.layout->slot_deleting_dtor];
         const void *root = get_root(profile);
-        ok = root != NULL && read_tree(isolate, root, interval_bytes, t, out);
+        ok = root != NULL && read_tree(isolate, root, interval_bytes, t, copy, out);
         delete_profile(profile);
     }
     return ok;
