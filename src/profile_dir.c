@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "culprits.h"
+#include "json.h"
 
 static char profile_dir[GCS_PROFILE_DIR_MAX + 1];
 static bool enabled;
@@ -34,8 +35,13 @@ bool gcs_profile_dir_set(const char *dir, char *why, size_t cap)
         snprintf(why, cap, "is not writable: %s", strerror(errno));
         return false;
     }
-    if (strlen(resolved) > GCS_PROFILE_DIR_MAX) {
-        snprintf(why, cap, "is longer than %d bytes once absolute", GCS_PROFILE_DIR_MAX);
+    /* The culprits line carries the path: bounded as the line shows it
+     * (escaped), so that the line keeps room for its sites. */
+    static struct gcs_json shown;
+    gcs_json_begin(&shown);
+    gcs_json_str(&shown, NULL, resolved);
+    if (shown.overflow || shown.len - 3 > GCS_PROFILE_DIR_MAX) {
+        snprintf(why, cap, "is longer than %d bytes once absolute (and escaped as JSON)", GCS_PROFILE_DIR_MAX);
         return false;
     }
     memcpy(profile_dir, resolved, strlen(resolved) + 1);
