@@ -10,7 +10,8 @@ void gcs_heapprofile_reset(struct gcs_heapprofile *p)
     p->n = 0;
     p->strings_len = 0;
     memset(p->string_slot, 0, sizeof p->string_slot);
-    p->cut = false;
+    p->nsamples = 0;
+    p->cut = p->nodes_left_out = false;
     p->skip_deeper_than = -1;
     p->total_bytes = 0;
 }
@@ -66,7 +67,7 @@ bool gcs_heapprofile_add(struct gcs_heapprofile *p, int depth, const struct gcs_
     struct gcs_heapprofile_node *nd = &p->node[p->n];
     if (!parent_ok || depth > GCS_HEAPPROFILE_MAX_DEPTH || p->n >= GCS_HEAPPROFILE_MAX_NODES ||
         !intern(p, frame->function, &nd->function) || !intern(p, frame->url, &nd->url)) {
-        p->cut = true;
+        p->cut = p->nodes_left_out = true;
         p->skip_deeper_than = depth;
         return false;
     }
@@ -79,6 +80,35 @@ bool gcs_heapprofile_add(struct gcs_heapprofile *p, int depth, const struct gcs_
     p->total_bytes += self_bytes;
     p->n++;
     return true;
+}
+
+bool gcs_heapprofile_add_sample(struct gcs_heapprofile *p, uint32_t node_id, uint64_t bytes, uint64_t ordinal)
+{
+    if (p->nsamples >= GCS_HEAPPROFILE_MAX_SAMPLES) {
+        p->cut = true;
+        return false;
+    }
+    p->sample[p->nsamples++] = (struct gcs_heapprofile_sample){node_id, bytes, ordinal};
+    return true;
+}
+
+static bool put_samples(const struct gcs_heapprofile *p, struct gcs_json *j, gcs_heapprofile_sink sink, void *ctx)
+{
+    static const char open[] = ",\"samples\":[";
+    if (!sink(ctx, open, sizeof open - 1))
+        return false;
+    size_t n = p->nodes_left_out ? 0 : p->nsamples;
+    for (size_t i = 0; i < n; i++) {
+        const struct gcs_heapprofile_sample *s = &p->sample[i];
+        gcs_json_begin(j);
+        gcs_json_u64(j, "size", s->bytes);
+        gcs_json_u64(j, "nodeId", s->node_id);
+        gcs_json_u64(j, "ordinal", s->ordinal);
+        gcs_json_object_end(j);
+        if ((i > 0 && !sink(ctx, ",", 1)) || !sink(ctx, j->buf, j->len))
+            return false;
+    }
+    return sink(ctx, "]}\n", 3);
 }
 
 /* One node's opening, up to its children's "[": every string goes through
@@ -113,14 +143,13 @@ bool gcs_heapprofile_write(const struct gcs_heapprofile *p, gcs_heapprofile_sink
     static const char lone_root[] =
         "{\"callFrame\":{\"functionName\":\"(root)\",\"scriptId\":\"0\",\"url\":\"\",\"lineNumber\":-1,"
         "\"columnNumber\":-1},\"selfSize\":0,\"id\":1,\"children\":[";
-    static const char tail[] = ",\"samples\":[]}\n";
     struct gcs_json j;
     if (!sink(ctx, head, sizeof head - 1))
         return false;
     if (p->n == 0) {
         if (!sink(ctx, lone_root, sizeof lone_root - 1) || !sink(ctx, "]}", 2))
             return false;
-        return sink(ctx, tail, sizeof tail - 1);
+        return put_samples(p, &j, sink, ctx);
     }
     for (size_t i = 0; i < p->n; i++) {
         const struct gcs_heapprofile_node *nd = &p->node[i];
@@ -141,7 +170,7 @@ bool gcs_heapprofile_write(const struct gcs_heapprofile *p, gcs_heapprofile_sink
     for (uint32_t d = p->node[p->n - 1].depth + 1; d-- > 0;)
         if (!sink(ctx, "]}", 2))
             return false;
-    return sink(ctx, tail, sizeof tail - 1);
+    return put_samples(p, &j, sink, ctx);
 }
 
 void gcs_heapprofile_name(char out[GCS_HEAPPROFILE_NAME_MAX], int64_t epoch_ms, long pid, uint32_t isolate)

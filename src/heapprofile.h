@@ -2,7 +2,9 @@
  * (GCSTATS_PROFILE_DIR): the JSON that Chrome DevTools' Memory tab loads
  * and `node --heap-prof` writes, {"head": node, "samples": []}, each node
  * {"callFrame": {functionName, scriptId, url, lineNumber, columnNumber},
- * "selfSize", "id", "children": [...]}.
+ * "selfSize", "id", "children": [...]}, each sample {"size", "nodeId",
+ * "ordinal"} (the bytes V8 estimates for one sampled allocation, its node,
+ * and the order it was taken in).
  *
  * Pure: no V8, no syscalls, no allocation. The reader (src/v8profile.c)
  * copies V8's tree here on the isolate's thread, node by node in
@@ -26,6 +28,8 @@
 /* Slots of the table that finds a string kept already (a power of 2, more
  * than the most distinct strings two per node can make). */
 #define GCS_HEAPPROFILE_STRING_SLOTS 16384u
+/* Samples kept: 16 MiB live at the least interval (1 KiB), 16 GiB at V8's. */
+#define GCS_HEAPPROFILE_MAX_SAMPLES 16384
 /* Deeper nodes than this are left out (V8's stacks are shorter: 32 frames). */
 #define GCS_HEAPPROFILE_MAX_DEPTH 255
 
@@ -38,13 +42,22 @@ struct gcs_heapprofile_node {
     uint64_t self_bytes;         /* live bytes allocated in this very frame */
 };
 
+struct gcs_heapprofile_sample {
+    uint32_t node_id;
+    uint64_t bytes;              /* size times V8's scaled count */
+    uint64_t ordinal;            /* V8's sample id */
+};
+
 struct gcs_heapprofile {
     size_t n;
     struct gcs_heapprofile_node node[GCS_HEAPPROFILE_MAX_NODES];
     size_t strings_len;
     char strings[GCS_HEAPPROFILE_STRING_BYTES];
     uint32_t string_slot[GCS_HEAPPROFILE_STRING_SLOTS];   /* offset + 1; 0 when empty */
-    bool cut;                    /* nodes were left out */
+    size_t nsamples;
+    struct gcs_heapprofile_sample sample[GCS_HEAPPROFILE_MAX_SAMPLES];
+    bool cut;                    /* nodes or samples were left out */
+    bool nodes_left_out;         /* then samples are not written: their nodes may be missing */
     int64_t skip_deeper_than;    /* a node at this depth was left out: so are its descendants; -1 if none */
     uint64_t total_bytes;        /* self_bytes of the nodes kept */
 };
@@ -56,6 +69,10 @@ void gcs_heapprofile_reset(struct gcs_heapprofile *p);
  * when it does not fit or its parent was left out. */
 bool gcs_heapprofile_add(struct gcs_heapprofile *p, int depth, const struct gcs_js_frame *frame, int32_t script_id,
                          uint32_t id, uint64_t self_bytes);
+
+/* Adds a sample of the node with V8's id node_id; false, and p->cut, when
+ * there is no room left. */
+bool gcs_heapprofile_add_sample(struct gcs_heapprofile *p, uint32_t node_id, uint64_t bytes, uint64_t ordinal);
 
 /* Writes p as JSON through sink, in pieces; stops at the first false from
  * sink and returns false. An empty profile is written as a lone root. */

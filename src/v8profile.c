@@ -209,6 +209,38 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
     }
 }
 
+/* The profile's samples into copy: AllocationProfile::GetSamples() gives a
+ * reference to its std::vector<Sample>. At most the copy's room is read. */
+static bool read_samples(void *profile, struct gcs_heapprofile *copy)
+{
+    const struct gcs_alloc_profile_layout *L = fn.layout;
+    void *const *vtable = ptr_at(profile, 0);
+    const void *(*get_samples)(void *) = (const void *(*)(void *))vtable[L->slot_samples];
+    const void *samples = get_samples(profile);
+    const char *first;
+    size_t n;
+    if (samples == NULL || !vector_at(samples, 0, (size_t)L->sample_size, &first, &n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = first + i * (size_t)L->sample_size;
+        uint32_t node_id, count;
+        uint64_t size, id;
+        memcpy(&node_id, s + L->sample_node_id, sizeof node_id);
+        memcpy(&size, s + L->sample_bytes, sizeof size);
+        memcpy(&count, s + L->sample_count, sizeof count);
+        memcpy(&id, s + L->sample_id, sizeof id);
+        /* V8 14 can keep collected objects' samples too (when asked to:
+         * gcstats never does); only live ones are the tree's. */
+        if (L->sample_is_live >= 0 && s[L->sample_is_live] == 0)
+            continue;
+        /* As node's inspector writes them for --heap-prof: the object's
+         * size times the count V8 scaled it to. */
+        if (!gcs_heapprofile_add_sample(copy, node_id, size * count, id))
+            break;
+    }
+    return true;
+}
+
 bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_culprit_table *t,
                           struct gcs_heapprofile *copy, struct gcs_profile_reading *out)
 {
@@ -227,6 +259,10 @@ bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_cul
         void (*delete_profile)(void *) = (void (*)(void *))vtable[fn.layout->slot_deleting_dtor];
         const void *root = get_root(profile);
         ok = root != NULL && read_tree(isolate, root, interval_bytes, t, copy, out);
+        if (ok && copy != NULL && !read_samples(profile, copy)) {
+            copy->nsamples = 0;   /* the file has none, and the line says it was cut */
+            copy->cut = true;
+        }
         delete_profile(profile);
     }
     return ok;

@@ -107,6 +107,9 @@ static void build_tree(void)
     assert_true(gcs_heapprofile_add(&p, 4, &retain, 81, 17, 5000));
     assert_true(gcs_heapprofile_add(&p, 3, &churn, 81, 5, 7));
     assert_true(gcs_heapprofile_add(&p, 1, &gc, 0, 6, 30));
+    assert_true(gcs_heapprofile_add_sample(&p, 17, 4000, 9));
+    assert_true(gcs_heapprofile_add_sample(&p, 17, 1000, 2));
+    assert_true(gcs_heapprofile_add_sample(&p, 3, 100, 5));
 }
 
 static void tree_in_devtools_shape(void **state)
@@ -117,7 +120,13 @@ static void tree_in_devtools_shape(void **state)
     assert_int_equal(p.total_bytes, 5137);
     json_t *v = written(&p);
     assert_int_equal(json_object_size(v), 2);
-    assert_true(json_is_array(json_object_get(v, "samples")));
+    json_t *samples = json_object_get(v, "samples");
+    assert_int_equal(json_array_size(samples), 3);
+    json_t *s = json_array_get(samples, 1);
+    assert_int_equal(json_object_size(s), 3);
+    assert_int_equal(json_integer_value(json_object_get(s, "size")), 1000);
+    assert_int_equal(json_integer_value(json_object_get(s, "nodeId")), 17);
+    assert_int_equal(json_integer_value(json_object_get(s, "ordinal")), 2);
     json_t *head = json_object_get(v, "head");
     assert_node_shape(head);
     assert_string_equal(function_of(head), "(root)");
@@ -181,7 +190,10 @@ static void bounded_in_nodes(void **state)
     assert_int_equal(kept, GCS_HEAPPROFILE_MAX_NODES);
     assert_int_equal(p.n, GCS_HEAPPROFILE_MAX_NODES);
     assert_true(p.cut);
+    /* A sample may be of a node left out: none is written. */
+    assert_true(gcs_heapprofile_add_sample(&p, 2, 1, 1));
     json_t *v = written(&p);
+    assert_int_equal(json_array_size(json_object_get(v, "samples")), 0);
     json_t *head = json_object_get(v, "head");
     assert_node_shape(head);
     assert_int_equal(self_sum(head), p.total_bytes);
@@ -224,6 +236,22 @@ static void bounded_in_bytes(void **state)
     assert_node_shape(head);
     assert_int_equal(json_array_size(json_object_get(head, "children")), p.n - 1);
     assert_int_equal(self_sum(head), p.total_bytes);
+    json_decref(v);
+}
+
+/* More samples than the copy holds: the first ones are written, and the
+ * copy says it was cut. */
+static void bounded_in_samples(void **state)
+{
+    (void)state;
+    build_tree();
+    size_t kept = p.nsamples;
+    for (uint32_t i = 0; i < GCS_HEAPPROFILE_MAX_SAMPLES + 10; i++)
+        kept += gcs_heapprofile_add_sample(&p, 17, 64, i + 100);
+    assert_int_equal(kept, GCS_HEAPPROFILE_MAX_SAMPLES);
+    assert_true(p.cut);
+    json_t *v = written(&p);
+    assert_int_equal(json_array_size(json_object_get(v, "samples")), GCS_HEAPPROFILE_MAX_SAMPLES);
     json_decref(v);
 }
 
@@ -302,6 +330,7 @@ int main(void)
         cmocka_unit_test(empty_profile_is_a_lone_root),
         cmocka_unit_test(bounded_in_nodes),
         cmocka_unit_test(bounded_in_bytes),
+        cmocka_unit_test(bounded_in_samples),
         cmocka_unit_test(wrong_depth_is_left_out),
         cmocka_unit_test(hostile_strings_escaped),
         cmocka_unit_test(sink_failure_reported),
