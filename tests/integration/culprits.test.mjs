@@ -1,14 +1,15 @@
 // Culprits: V8's sampling heap profiler names the code that holds a
-// growing heap. A fixture leaks from a known function (retainOrder) beside
-// a decoy (churnDecoy) that allocates ten times more and keeps nothing; the
-// culprits line that follows the heap's leak line must name the leaking
-// function, its file and line, and not the decoy. Two more fixtures leak
-// through a closure and through an HTTP server's event listener that is
-// never removed. With GCSTATS_PROFILE_DIR each line's whole profile is a
-// .heapprofile file of DevTools' shape, whose bytes add up to the line's.
-// With GCSTATS_CULPRITS=off
-// there is no sampler and no line; in auto mode a steady heap never starts
-// the sampler (the exit line's self.sampler_starts counts the starts).
+// growing heap. Three fixtures leak from a known function beside the decoy
+// (churnDecoy), which allocates ten times more and keeps nothing: into a
+// Map (retainOrder, also in a Worker), through a closure (record), and
+// through an HTTP server's event listener that is never removed
+// (subscribeSession). The culprits line that follows the heap's leak line
+// must name the leaking function, its file and line, and not the decoy.
+// With GCSTATS_PROFILE_DIR each line's whole profile is a .heapprofile
+// file of DevTools' shape, whose bytes add up to the line's. With
+// GCSTATS_CULPRITS=off there is no sampler and no line; in auto mode a
+// steady heap never starts the sampler (the exit line's
+// self.sampler_starts counts the starts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { basename, join } from 'node:path';
 import { fixtures, nodeBin, runNodeWithLines, byEvent, tempDir } from './harness.mjs';
 
 // A fixture, its leaking function and the function V8 may inline it into
-// (an anonymous callback), by the lines they start at; and its decoy.
+// (an anonymous callback), by the lines they start at.
 function leakFixture(name, leaking, leakingStarts, callerStarts) {
   const path = join(fixtures, name);
   const source = readFileSync(path, 'utf8').split('\n');
@@ -25,14 +26,14 @@ function leakFixture(name, leaking, leakingStarts, callerStarts) {
     assert.ok(i >= 0, `${name} has no line with ${text}`);
     return i + 1;
   };
-  return { path, leaking, leakingLine: lineOf(leakingStarts), callerLine: lineOf(callerStarts),
-    decoyLine: lineOf('function churnDecoy()') };
+  return { path, leaking, leakingLine: lineOf(leakingStarts), callerLine: lineOf(callerStarts) };
 }
 const orders = leakFixture('culprits_leak.js', 'retainOrder', 'function retainOrder()', 'const timer = setInterval(');
 const closure = leakFixture('culprits_closure.js', 'record', 'return function record(', 'const timer = setInterval(');
 const listener = leakFixture('culprits_listener.js', 'subscribeSession', 'function subscribeSession(',
   'http.createServer((req, res)');
 const fixture = orders.path;
+const decoyPath = join(fixtures, 'culprits_common.js');
 
 // Samples come fast: the detector judges after 5 s, and the probe may ask
 // for a full GC every second.
@@ -52,7 +53,7 @@ function assertNamesTheLeak(c, f = orders) {
   // The decoy allocates ten times more than the leak and keeps nothing:
   // with every sample counted it would lead. Only its newest objects, not
   // yet collected when the profile is read, can still hold a sample or two.
-  const decoy = c.sites.filter((s) => s.function === 'churnDecoy' || (isFixture(s.url) && s.line === f.decoyLine));
+  const decoy = c.sites.filter((s) => s.function === 'churnDecoy' || s.url === decoyPath || s.url === `file://${decoyPath}`);
   for (const s of decoy) {
     assert.ok(s.samples <= 2 && s.share < 0.1, `the decoy holds live samples: ${JSON.stringify(c.sites)}`);
   }

@@ -4,18 +4,9 @@
 #include <string.h>
 
 #include "culprits.h"
+#include "js_frame.h"
 #include "lines.h"
 
-static struct gcs_js_frame frame(const char *function, const char *url, int line, int column)
-{
-    struct gcs_js_frame f;
-    memset(&f, 0, sizeof f);
-    snprintf(f.function, sizeof f.function, "%s", function);
-    snprintf(f.url, sizeof f.url, "%s", url);
-    f.line = line;
-    f.column = column;
-    return f;
-}
 
 static const char app[] = "/srv/app/orders.js";
 

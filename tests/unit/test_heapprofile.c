@@ -7,19 +7,10 @@
 #include <string.h>
 
 #include "heapprofile.h"
+#include "js_frame.h"
 
 static struct gcs_heapprofile p;
 
-static struct gcs_js_frame frame(const char *function, const char *url, int line, int column)
-{
-    struct gcs_js_frame f;
-    memset(&f, 0, sizeof f);
-    snprintf(f.function, sizeof f.function, "%s", function);
-    snprintf(f.url, sizeof f.url, "%s", url);
-    f.line = line;
-    f.column = column;
-    return f;
-}
 
 struct buffer {
     char *bytes;
