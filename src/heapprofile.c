@@ -10,8 +10,9 @@ void gcs_heapprofile_reset(struct gcs_heapprofile *p)
     p->n = 0;
     p->strings_len = 0;
     memset(p->string_slot, 0, sizeof p->string_slot);
+    memset(p->id_slot, 0, sizeof p->id_slot);
     p->nsamples = 0;
-    p->cut = p->nodes_left_out = false;
+    p->cut = false;
     p->skip_deeper_than = -1;
     p->total_bytes = 0;
 }
@@ -53,6 +54,17 @@ static bool intern(struct gcs_heapprofile *p, const char *s, uint32_t *offset)
 }
 
 _Static_assert(GCS_HEAPPROFILE_STRING_SLOTS >= 4 * GCS_HEAPPROFILE_MAX_NODES, "the string table never fills");
+_Static_assert(GCS_HEAPPROFILE_ID_SLOTS >= 2 * GCS_HEAPPROFILE_MAX_NODES, "the id table never fills");
+
+/* The slot of V8's node id: where it is, or the empty one it would go in. */
+static uint32_t *id_slot(struct gcs_heapprofile *p, uint32_t id)
+{
+    uint32_t mask = GCS_HEAPPROFILE_ID_SLOTS - 1;
+    uint32_t i = (id * 2654435761u) & mask;
+    while (p->id_slot[i] != 0 && p->node[p->id_slot[i] - 1].id != id)
+        i = (i + 1) & mask;
+    return &p->id_slot[i];
+}
 _Static_assert(GCS_HEAPPROFILE_STRING_BYTES < UINT32_MAX, "offsets fit in 32 bits");
 
 bool gcs_heapprofile_add(struct gcs_heapprofile *p, int depth, const struct gcs_js_frame *frame, int32_t script_id,
@@ -67,10 +79,13 @@ bool gcs_heapprofile_add(struct gcs_heapprofile *p, int depth, const struct gcs_
     struct gcs_heapprofile_node *nd = &p->node[p->n];
     if (!parent_ok || depth > GCS_HEAPPROFILE_MAX_DEPTH || p->n >= GCS_HEAPPROFILE_MAX_NODES ||
         !intern(p, frame->function, &nd->function) || !intern(p, frame->url, &nd->url)) {
-        p->cut = p->nodes_left_out = true;
+        p->cut = true;
         p->skip_deeper_than = depth;
         return false;
     }
+    uint32_t *slot = id_slot(p, id);
+    if (*slot == 0)
+        *slot = (uint32_t)p->n + 1;
     nd->id = id;
     nd->script_id = script_id;
     nd->line = frame->line;
@@ -84,6 +99,8 @@ bool gcs_heapprofile_add(struct gcs_heapprofile *p, int depth, const struct gcs_
 
 bool gcs_heapprofile_add_sample(struct gcs_heapprofile *p, uint32_t node_id, uint64_t bytes, uint64_t ordinal)
 {
+    if (*id_slot(p, node_id) == 0)
+        return false;
     if (p->nsamples >= GCS_HEAPPROFILE_MAX_SAMPLES) {
         p->cut = true;
         return false;
@@ -97,8 +114,7 @@ static bool put_samples(const struct gcs_heapprofile *p, struct gcs_json *j, gcs
     static const char open[] = ",\"samples\":[";
     if (!sink(ctx, open, sizeof open - 1))
         return false;
-    size_t n = p->nodes_left_out ? 0 : p->nsamples;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < p->nsamples; i++) {
         const struct gcs_heapprofile_sample *s = &p->sample[i];
         gcs_json_begin(j);
         gcs_json_u64(j, "size", s->bytes);

@@ -28,6 +28,8 @@
 /* Slots of the table that finds a string kept already (a power of 2, more
  * than the most distinct strings two per node can make). */
 #define GCS_HEAPPROFILE_STRING_SLOTS 16384u
+/* Slots of the table that finds a node by V8's id (a power of 2, twice the nodes). */
+#define GCS_HEAPPROFILE_ID_SLOTS 8192u
 /* Samples kept: 16 MiB live at the least interval (1 KiB), 16 GiB at V8's. */
 #define GCS_HEAPPROFILE_MAX_SAMPLES 16384
 /* Deeper nodes than this are left out (V8's stacks are shorter: 32 frames). */
@@ -56,8 +58,8 @@ struct gcs_heapprofile {
     uint32_t string_slot[GCS_HEAPPROFILE_STRING_SLOTS];   /* offset + 1; 0 when empty */
     size_t nsamples;
     struct gcs_heapprofile_sample sample[GCS_HEAPPROFILE_MAX_SAMPLES];
+    uint32_t id_slot[GCS_HEAPPROFILE_ID_SLOTS];           /* node index + 1; 0 when empty */
     bool cut;                    /* nodes or samples were left out */
-    bool nodes_left_out;         /* then samples are not written: their nodes may be missing */
     int64_t skip_deeper_than;    /* a node at this depth was left out: so are its descendants; -1 if none */
     uint64_t total_bytes;        /* self_bytes of the nodes kept */
 };
@@ -70,8 +72,10 @@ void gcs_heapprofile_reset(struct gcs_heapprofile *p);
 bool gcs_heapprofile_add(struct gcs_heapprofile *p, int depth, const struct gcs_js_frame *frame, int32_t script_id,
                          uint32_t id, uint64_t self_bytes);
 
-/* Adds a sample of the node with V8's id node_id; false, and p->cut, when
- * there is no room left. */
+/* Adds a sample of the node with V8's id node_id. False when that node is
+ * not in the copy (left out; or made after the tree was read: V8 samples
+ * its own allocations while it builds the profile), and false with p->cut
+ * when there is no room left. */
 bool gcs_heapprofile_add_sample(struct gcs_heapprofile *p, uint32_t node_id, uint64_t bytes, uint64_t ordinal);
 
 /* Writes p as JSON through sink, in pieces; stops at the first false from

@@ -210,7 +210,8 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
 }
 
 /* The profile's samples into copy: AllocationProfile::GetSamples() gives a
- * reference to its std::vector<Sample>. At most the copy's room is read. */
+ * reference to its std::vector<Sample>. At most the copy's room is read;
+ * samples of nodes the copy does not hold are dropped (heapprofile.h). */
 static bool read_samples(void *profile, struct gcs_heapprofile *copy)
 {
     const struct gcs_alloc_profile_layout *L = fn.layout;
@@ -222,6 +223,10 @@ static bool read_samples(void *profile, struct gcs_heapprofile *copy)
     if (samples == NULL || !vector_at(samples, 0, (size_t)L->sample_size, &first, &n))
         return false;
     for (size_t i = 0; i < n; i++) {
+        if (copy->nsamples == GCS_HEAPPROFILE_MAX_SAMPLES) {
+            copy->cut = true;   /* the rest is not even looked at */
+            break;
+        }
         const char *s = first + i * (size_t)L->sample_size;
         uint32_t node_id, count;
         uint64_t size, id;
@@ -235,8 +240,7 @@ static bool read_samples(void *profile, struct gcs_heapprofile *copy)
             continue;
         /* As node's inspector writes them for --heap-prof: the object's
          * size times the count V8 scaled it to. */
-        if (!gcs_heapprofile_add_sample(copy, node_id, size * count, id))
-            break;
+        gcs_heapprofile_add_sample(copy, node_id, size * count, id);
     }
     return true;
 }

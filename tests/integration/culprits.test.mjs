@@ -89,7 +89,6 @@ function assertHeapProfile(c, dir, pid) {
   let total = 0;
   let nodes = 0;
   const topFrameSeen = [];
-  const holding = [];
   const top = c.sites[0];
   const walk = (n, appFrame) => {
     assert.deepEqual(Object.keys(n), ['callFrame', 'selfSize', 'id', 'children']);
@@ -107,7 +106,6 @@ function assertHeapProfile(c, dir, pid) {
         f.columnNumber === top.column - 1) topFrameSeen.push(n.id);
     const site = isApp(f.url) ? f : appFrame;
     if (n.selfSize > 0) {
-      holding.push(n.id);
       const at = site ?? f;
       const key = `${at.functionName} ${at.url}:${at.lineNumber + 1}:${at.columnNumber + 1}`;
       charged.set(key, (charged.get(key) ?? 0) + n.selfSize);
@@ -118,18 +116,18 @@ function assertHeapProfile(c, dir, pid) {
   assert.equal(c.cut, false);
   assert.equal(nodes, c.nodes);
   assert.equal(total, c.sampled_bytes);
-  // V8's samples, each of a node that holds bytes, and every such node has
-  // some. Their sizes add up to the nodes' but for rounding: V8 scales each
-  // sample's count, and each node's sum of counts, to whole objects.
-  const bytesOf = new Map();
+  // V8's samples, each of a node in the file. Their sizes add up to the
+  // nodes' but for rounding (V8 scales each sample's count, and each node's
+  // sum of counts, to whole objects) and a sample or two V8 took, or saw
+  // die, while it built the profile.
+  let sampled = 0;
   for (const s of p.samples) {
     assert.deepEqual(Object.keys(s), ['size', 'nodeId', 'ordinal']);
     assert.ok(Number.isInteger(s.size) && s.size > 0 && Number.isInteger(s.ordinal) && s.ordinal >= 0);
-    bytesOf.set(s.nodeId, (bytesOf.get(s.nodeId) ?? 0) + s.size);
+    assert.ok(ids.has(s.nodeId), `sample of node ${s.nodeId}, not in the file`);
+    sampled += s.size;
   }
-  assert.deepEqual([...bytesOf.keys()].sort((a, b) => a - b), [...holding].sort((a, b) => a - b));
-  const sampled = [...bytesOf.values()].reduce((a, b) => a + b, 0);
-  assert.ok(Math.abs(sampled - total) <= total * 0.1, `samples ${sampled} bytes, nodes ${total}`);
+  assert.ok(Math.abs(sampled - total) <= total * 0.1 + 2 * c.interval_bytes, `samples ${sampled} bytes, nodes ${total}`);
   assert.ok(topFrameSeen.length >= 1, `the top site's frame is not in the file`);
   assert.equal(charged.get(`${top.function} ${top.url}:${top.line}:${top.column}`), top.bytes);
   return c.profile;

@@ -101,6 +101,9 @@ static void build_tree(void)
     assert_true(gcs_heapprofile_add_sample(&p, 17, 4000, 9));
     assert_true(gcs_heapprofile_add_sample(&p, 17, 1000, 2));
     assert_true(gcs_heapprofile_add_sample(&p, 3, 100, 5));
+    /* a node made while V8 built the profile, after its tree was read */
+    assert_false(gcs_heapprofile_add_sample(&p, 2234, 512, 6));
+    assert_false(p.cut);
 }
 
 static void tree_in_devtools_shape(void **state)
@@ -181,10 +184,14 @@ static void bounded_in_nodes(void **state)
     assert_int_equal(kept, GCS_HEAPPROFILE_MAX_NODES);
     assert_int_equal(p.n, GCS_HEAPPROFILE_MAX_NODES);
     assert_true(p.cut);
-    /* A sample may be of a node left out: none is written. */
+    /* Samples of nodes kept are written; of nodes left out, not. */
     assert_true(gcs_heapprofile_add_sample(&p, 2, 1, 1));
+    assert_true(gcs_heapprofile_add_sample(&p, GCS_HEAPPROFILE_MAX_NODES, 1, 2));
+    assert_false(gcs_heapprofile_add_sample(&p, GCS_HEAPPROFILE_MAX_NODES + 1, 1, 3));
     json_t *v = written(&p);
-    assert_int_equal(json_array_size(json_object_get(v, "samples")), 0);
+    json_t *samples = json_object_get(v, "samples");
+    assert_int_equal(json_array_size(samples), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(samples, 1), "nodeId")), GCS_HEAPPROFILE_MAX_NODES);
     json_t *head = json_object_get(v, "head");
     assert_node_shape(head);
     assert_int_equal(self_sum(head), p.total_bytes);
