@@ -32,6 +32,11 @@ struct gcs_js_frame {
  * (node:internal/..., node:timers) and not a builtin's (no URL). */
 bool gcs_js_frame_is_app(const struct gcs_js_frame *f);
 
+/* A .heapprofile file's path: GCSTATS_PROFILE_DIR (at most
+ * GCS_PROFILE_DIR_MAX bytes) and the file's name. */
+#define GCS_PROFILE_DIR_MAX 200
+#define GCS_PROFILE_PATH_MAX 288
+
 #define GCS_CULPRIT_CALLERS 3
 /* Sites aggregated per profile; later new ones are counted in `other`. */
 #define GCS_CULPRIT_TABLE 256
@@ -98,6 +103,9 @@ struct gcs_culprits {
     bool cut;                             /* the profile had more nodes than gcstats reads */
     bool have_previous;
     int64_t previous_ms;                  /* the previous culprits line of this isolate */
+    bool with_profile;                    /* the whole tree was copied for a .heapprofile file */
+    bool profile_cut;                     /* and nodes were left out of that copy */
+    char profile_path[GCS_PROFILE_PATH_MAX];   /* the file written (by the writer thread), or "" */
     size_t n;
     struct gcs_culprit_site top[GCS_CULPRITS_SHOWN];
 };

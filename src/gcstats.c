@@ -19,6 +19,8 @@
 #include "lines.h"
 #include "memmap.h"
 #include "output.h"
+#include "outrules.h"
+#include "profile_dir.h"
 #include "probe.h"
 #include "registry.h"
 #include "site_names.h"
@@ -279,6 +281,14 @@ __attribute__((constructor)) static void gcstats_init(void)
     struct gcs_record r;
     for (int i = 0; i < config.problems; i++) {
         error_record(&r, config.problem[i]);
+        gcs_output_stderr_now(&r, &info);
+    }
+    const char *profile_dir = getenv("GCSTATS_PROFILE_DIR");
+    char dir_problem[128], dir_shown[GCS_CLIP_SIZE];
+    if (profile_dir != NULL && !gcs_profile_dir_set(profile_dir, dir_problem, sizeof dir_problem)) {
+        snprintf(why, sizeof why, "GCSTATS_PROFILE_DIR=%s %s; no .heapprofile files",
+                 gcs_clip(dir_shown, GCS_CLIP_KEEP, profile_dir), dir_problem);
+        error_record(&r, why);
         gcs_output_stderr_now(&r, &info);
     }
     char reason[GCS_MESSAGE_MAX];

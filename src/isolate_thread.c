@@ -9,11 +9,13 @@
 #include "clock.h"
 #include "config.h"
 #include "culprits.h"
+#include "heapprofile.h"
 #include "lines.h"
 #include "mapped_series.h"
 #include "memmap.h"
 #include "output.h"
 #include "probe.h"
+#include "profile_dir.h"
 #include "registry.h"
 #include "v8api.h"
 #include "v8profile.h"
@@ -34,6 +36,12 @@ static struct gcs_culprits_auto culprits_auto;
 static struct gcs_culprit_channel culprits_channel;
 static struct gcs_culprit_table culprits_table;      /* one reading at a time in the process */
 static atomic_flag culprits_table_busy = ATOMIC_FLAG_INIT;
+/* The whole tree for a .heapprofile file (GCSTATS_PROFILE_DIR): one copy,
+ * prepared here rather than allocated on a JavaScript thread. Taken by a
+ * reading (under culprits_table_busy) and held until the writer thread has
+ * written the file; a line made while it is held gets no file. */
+static struct gcs_heapprofile profile_copy;
+static atomic_flag profile_copy_busy = ATOMIC_FLAG_INIT;
 
 void gcs_isolate_set_detect_config(const struct gcs_detect_config *c) { detect_config = *c; }
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c) { probe_config = *c; }
@@ -51,7 +59,16 @@ void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t
 
 bool gcs_isolate_take_culprits(int slot, struct gcs_culprits *out)
 {
-    return gcs_culprit_channel_take(&culprits_channel, slot, out);
+    if (!gcs_culprit_channel_take(&culprits_channel, slot, out))
+        return false;
+    out->profile_path[0] = '\0';
+    if (out->with_profile) {
+        if (!gcs_profile_dir_write(&profile_copy, out->ts_ms, out->isolate, out->profile_path,
+                                   sizeof out->profile_path))
+            out->profile_path[0] = '\0';
+        atomic_flag_clear(&profile_copy_busy);
+    }
+    return true;
 }
 
 static pid_t this_thread(void) { return (pid_t)syscall(SYS_gettid); }
@@ -386,7 +403,11 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
     }
     struct gcs_profile_reading reading;
     uint64_t began_ns = gcs_monotonic_ns();
-    bool read = gcs_v8_profiler_read(isolate, culprits_interval, &culprits_table, &reading);
+    struct gcs_heapprofile *copy = NULL;
+    if (gcs_profile_dir_enabled() && !atomic_flag_test_and_set(&profile_copy_busy))
+        copy = &profile_copy;
+    bool read = gcs_v8_profiler_read(isolate, culprits_interval, &culprits_table, copy, &reading);
+    bool copy_handed_over = false;
     if (read && s->culprits_tries == 0)
         s->culprits_first_samples = culprits_table.total_samples;
     if (!read) {
@@ -413,6 +434,8 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
             c->cut = reading.cut;
             c->have_previous = s->culprits_previous_ms != 0;
             c->previous_ms = s->culprits_previous_ms;
+            c->with_profile = copy != NULL;
+            c->profile_cut = copy != NULL && copy->cut;
             gcs_culprits_rank(&culprits_table, &s->culprit_memory, c);
             c->read_ns = gcs_monotonic_ns() - began_ns;
             s->culprits_previous_ms = c->ts_ms;
@@ -423,10 +446,14 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
             r.ts_ms = c->ts_ms;
             r.isolate = c->isolate;
             r.culprits_slot = slot;
-            if (!gcs_output_submit(&r))
+            if (gcs_output_submit(&r))
+                copy_handed_over = copy != NULL;   /* the writer thread frees it */
+            else
                 gcs_culprit_channel_release(&culprits_channel, slot);
         }
     }
+    if (copy != NULL && !copy_handed_over)
+        atomic_flag_clear(&profile_copy_busy);
     atomic_flag_clear(&culprits_table_busy);
 }
 

@@ -394,6 +394,8 @@ static size_t format_culprits(struct gcs_json *j, const struct gcs_record *r, co
     gcs_json_u64(j, "samples_at_leak", c->samples_at_leak);
     gcs_json_u64(j, "nodes", c->nodes);
     gcs_json_bool(j, "cut", c->cut);
+    gcs_json_str(j, "profile", c->profile_path[0] ? c->profile_path : NULL);
+    gcs_json_bool(j, "profile_cut", c->profile_path[0] && c->profile_cut);
     put_ms(j, "read_ms", c->read_ns);
     if (c->have_previous)
         gcs_json_time(j, "previous", c->previous_ms);

@@ -91,20 +91,30 @@ const struct gcs_v8_facts *gcs_v8_facts(int major)
 /* v8-profiler.h of V8 10 to 14: Node { Local<String> name, script_name;
  * int script_id, start_position, line_number, column_number; uint32_t
  * node_id; std::vector<Node*> children; std::vector<Allocation>
- * allocations; }, Allocation { size_t size; unsigned int count; }, and
- * the virtual GetRootNode(), GetSamples() and destructor, in that order. */
-static const struct gcs_alloc_profile_layout alloc_profile_10_to_14 = {
-    .node_size = 88,
-    .node_name = 0, .node_script_name = 8, .node_script_id = 16, .node_line = 24, .node_column = 28,
-    .node_id = 32, .node_children = 40, .node_allocations = 64,
-    .allocation_size = 16, .allocation_bytes = 0, .allocation_count = 8,
-    .vector_size = 24, .local_size = 8,
-    .slot_root = 0, .slot_samples = 1, .slot_complete_dtor = 2, .slot_deleting_dtor = 3, .virtuals = 4,
+ * allocations; }, Allocation { size_t size; unsigned int count; }, Sample
+ * { uint32_t node_id; size_t size; unsigned int count; uint64_t sample_id; }
+ * (V8 14 adds bool is_live), and the virtual GetRootNode(), GetSamples()
+ * and destructor, in that order. */
+#define ALLOC_PROFILE_COMMON                                                                               \
+    .node_size = 88,                                                                                       \
+    .node_name = 0, .node_script_name = 8, .node_script_id = 16, .node_line = 24, .node_column = 28,       \
+    .node_id = 32, .node_children = 40, .node_allocations = 64,                                            \
+    .allocation_size = 16, .allocation_bytes = 0, .allocation_count = 8,                                   \
+    .sample_node_id = 0, .sample_bytes = 8, .sample_count = 16, .sample_id = 24,                           \
+    .vector_size = 24, .local_size = 8,                                                                    \
+    .slot_root = 0, .slot_samples = 1, .slot_complete_dtor = 2, .slot_deleting_dtor = 3, .virtuals = 4
+static const struct gcs_alloc_profile_layout alloc_profile_10_to_13 = {
+    ALLOC_PROFILE_COMMON, .sample_size = 32, .sample_is_live = -1,
+};
+static const struct gcs_alloc_profile_layout alloc_profile_14 = {
+    ALLOC_PROFILE_COMMON, .sample_size = 40, .sample_is_live = 32,
 };
 
 const struct gcs_alloc_profile_layout *gcs_alloc_profile_layout(int major)
 {
-    return gcs_v8_facts(major) != NULL ? &alloc_profile_10_to_14 : NULL;
+    if (gcs_v8_facts(major) == NULL)
+        return NULL;
+    return major >= 14 ? &alloc_profile_14 : &alloc_profile_10_to_13;
 }
 
 const char *gcs_heap_field_name(int field)

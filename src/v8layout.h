@@ -123,12 +123,16 @@ bool gcs_v8_delegate_matches(int major);
  * (src/v8profile.c reads it): the offsets in its Node and Allocation, the
  * slots of its vtable, and the sizes of the std::vector (libstdc++: begin,
  * end and end of capacity pointers) and Local<String> it holds. The same
- * from V8 10 to 14; the headers test checks each against the headers. */
+ * from V8 10 to 14 but for Sample's is_live (V8 14); the headers test
+ * checks each against the headers. */
 struct gcs_alloc_profile_layout {
     int node_size;
     int node_name, node_script_name, node_script_id, node_line, node_column, node_id;
     int node_children, node_allocations;      /* std::vector<Node*>, std::vector<Allocation> */
     int allocation_size, allocation_bytes, allocation_count;   /* size_t size; unsigned int count */
+    /* Sample { uint32_t node_id; size_t size; unsigned int count; uint64_t sample_id;
+     * bool is_live (V8 14 on; -1 before) } */
+    int sample_size, sample_node_id, sample_bytes, sample_count, sample_id, sample_is_live;
     int vector_size, local_size;
     int slot_root, slot_samples, slot_complete_dtor, slot_deleting_dtor, virtuals;
 };

@@ -148,7 +148,7 @@ static struct {
 } work;
 
 static bool read_tree(void *isolate, const void *root, uint64_t interval, struct gcs_culprit_table *t,
-                      struct gcs_profile_reading *out)
+                      struct gcs_heapprofile *copy, struct gcs_profile_reading *out)
 {
     const struct gcs_alloc_profile_layout *L = fn.layout;
     int depth = 0;
@@ -173,6 +173,7 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
                 size_t nalloc;
                 if (!vector_at(node, L->node_allocations, (size_t)L->allocation_size, &alloc, &nalloc))
                     return false;
+                uint64_t self_bytes = 0;
                 for (size_t i = 0; i < nalloc; i++) {
                     const char *a = alloc + i * (size_t)L->allocation_size;
                     uint64_t size;
@@ -180,7 +181,11 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
                     memcpy(&size, a + L->allocation_bytes, sizeof size);
                     memcpy(&count, a + L->allocation_count, sizeof count);
                     gcs_culprit_table_add(t, work.path, depth, size, count, interval);
+                    self_bytes += size * count;
                 }
+                if (copy != NULL)
+                    gcs_heapprofile_add(copy, depth - 1, f, i32_at(node, L->node_script_id),
+                                        (uint32_t)i32_at(node, L->node_id), self_bytes);
             }
         }
         /* The next child of the innermost node that has one left. */
@@ -204,11 +209,49 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
     }
 }
 
+/* The profile's samples into copy: AllocationProfile::GetSamples() gives a
+ * reference to its std::vector<Sample>. At most the copy's room is read;
+ * samples of nodes the copy does not hold are dropped (heapprofile.h). */
+static bool read_samples(void *profile, struct gcs_heapprofile *copy)
+{
+    const struct gcs_alloc_profile_layout *L = fn.layout;
+    void *const *vtable = ptr_at(profile, 0);
+    const void *(*get_samples)(void *) = (const void *(*)(void *))vtable[L->slot_samples];
+    const void *samples = get_samples(profile);
+    const char *first;
+    size_t n;
+    if (samples == NULL || !vector_at(samples, 0, (size_t)L->sample_size, &first, &n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (copy->nsamples == GCS_HEAPPROFILE_MAX_SAMPLES) {
+            copy->cut = true;   /* the rest is not even looked at */
+            break;
+        }
+        const char *s = first + i * (size_t)L->sample_size;
+        uint32_t node_id, count;
+        uint64_t size, id;
+        memcpy(&node_id, s + L->sample_node_id, sizeof node_id);
+        memcpy(&size, s + L->sample_bytes, sizeof size);
+        memcpy(&count, s + L->sample_count, sizeof count);
+        memcpy(&id, s + L->sample_id, sizeof id);
+        /* V8 14 can keep collected objects' samples too (when asked to:
+         * gcstats never does); only live ones are the tree's. */
+        if (L->sample_is_live >= 0 && s[L->sample_is_live] == 0)
+            continue;
+        /* As node's inspector writes them for --heap-prof: the object's
+         * size times the count V8 scaled it to. */
+        gcs_heapprofile_add_sample(copy, node_id, size * count, id);
+    }
+    return true;
+}
+
 bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_culprit_table *t,
-                          struct gcs_profile_reading *out)
+                          struct gcs_heapprofile *copy, struct gcs_profile_reading *out)
 {
     memset(out, 0, sizeof *out);
     gcs_culprit_table_init(t);
+    if (copy != NULL)
+        gcs_heapprofile_reset(copy);
     void *profiler = fn.get_heap_profiler(isolate);
     if (profiler == NULL)
         return false;
@@ -219,7 +262,11 @@ bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_cul
         void *(*get_root)(void *) = (void *(*)(void *))vtable[fn.layout->slot_root];
         void (*delete_profile)(void *) = (void (*)(void *))vtable[fn.layout->slot_deleting_dtor];
         const void *root = get_root(profile);
-        ok = root != NULL && read_tree(isolate, root, interval_bytes, t, out);
+        ok = root != NULL && read_tree(isolate, root, interval_bytes, t, copy, out);
+        if (ok && copy != NULL && !read_samples(profile, copy)) {
+            copy->nsamples = 0;   /* the file has none, and the line says it was cut */
+            copy->cut = true;
+        }
         delete_profile(profile);
     }
     return ok;

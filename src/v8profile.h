@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "culprits.h"
+#include "heapprofile.h"
 
 /* Resolves the symbols (after gcs_v8_bind). False, with *why saying what
  * in words, when the profiler cannot be used: a symbol missing, a V8
@@ -51,11 +52,12 @@ struct gcs_profile_reading {
 };
 
 /* Reads the live samples of the sampler gcstats started into t (which it
- * initializes), and deletes V8's profile. False if V8 has no profile (the
+ * initializes), and, unless copy is NULL, the tree into copy (which it
+ * resets; bounded: see heapprofile.h), and deletes V8's profile. False if V8 has no profile (the
  * sampler was stopped by someone else) or its layout did not look right
  * (then nothing more is read from it). One reading at a time in the
  * process (it uses a static working area): the caller serializes. */
 bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_culprit_table *t,
-                          struct gcs_profile_reading *out);
+                          struct gcs_heapprofile *copy, struct gcs_profile_reading *out);
 
 #endif

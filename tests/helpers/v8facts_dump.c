@@ -90,6 +90,8 @@ static int print_profile_layout(int major)
            L->node_id, L->node_children, L->node_allocations);
     printf("\"allocation\":{\"size\":%d,\"bytes\":%d,\"count\":%d},", L->allocation_size,
            L->allocation_bytes, L->allocation_count);
+    printf("\"sample\":{\"size\":%d,\"node_id\":%d,\"bytes\":%d,\"count\":%d,\"sample_id\":%d,\"is_live\":%d},",
+           L->sample_size, L->sample_node_id, L->sample_bytes, L->sample_count, L->sample_id, L->sample_is_live);
     printf("\"vector_size\":%d,\"vector_begin_end_capacity\":true,\"local_size\":%d,", L->vector_size, L->local_size);
     printf("\"vtable\":{\"GetRootNode\":%d,\"GetSamples\":%d,\"complete_dtor\":%d,\"deleting_dtor\":%d,"
            "\"virtuals\":%d}}\n",

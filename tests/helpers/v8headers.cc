@@ -168,6 +168,19 @@ void print_allocation_profile() {
     static_assert(sizeof(Allocation::size) == 8 && sizeof(Allocation::count) == 4, "size_t and unsigned int");
     std::printf("\"allocation\":{\"size\":%zu,\"bytes\":%zu,\"count\":%zu},", sizeof(Allocation),
                 offsetof(Allocation, size), offsetof(Allocation, count));
+    using Sample = v8::AllocationProfile::Sample;
+    static_assert(sizeof(Sample::node_id) == 4 && sizeof(Sample::size) == 8 && sizeof(Sample::count) == 4 &&
+                      sizeof(Sample::sample_id) == 8,
+                  "uint32_t, size_t, unsigned int and uint64_t");
+#if V8_MAJOR_VERSION >= 14
+    long is_live = (long)offsetof(Sample, is_live);
+#else
+    long is_live = -1;
+#endif
+    std::printf("\"sample\":{\"size\":%zu,\"node_id\":%zu,\"bytes\":%zu,\"count\":%zu,\"sample_id\":%zu,"
+                "\"is_live\":%ld},",
+                sizeof(Sample), offsetof(Sample, node_id), offsetof(Sample, size), offsetof(Sample, count),
+                offsetof(Sample, sample_id), is_live);
     std::printf("\"vector_size\":%zu,\"vector_begin_end_capacity\":%s,\"local_size\":%zu,", sizeof(std::vector<Node *>),
                 begin_end_capacity ? "true" : "false", sizeof(v8::Local<v8::String>));
     std::printf("\"vtable\":{\"GetRootNode\":%ld,\"GetSamples\":%ld,\"complete_dtor\":%ld,\"deleting_dtor\":%ld,"

@@ -1,43 +1,59 @@
 // Culprits: V8's sampling heap profiler names the code that holds a
-// growing heap. A fixture leaks from a known function (retainOrder) beside
-// a decoy (churnDecoy) that allocates ten times more and keeps nothing; the
-// culprits line that follows the heap's leak line must name the leaking
-// function, its file and line, and not the decoy. With GCSTATS_CULPRITS=off
-// there is no sampler and no line; in auto mode a steady heap never starts
-// the sampler (the exit line's self.sampler_starts counts the starts).
+// growing heap. Three fixtures leak from a known function beside the decoy
+// (churnDecoy), which allocates ten times more and keeps nothing: into a
+// Map (retainOrder, also in a Worker), through a closure (record), and
+// through an HTTP server's event listener that is never removed
+// (subscribeSession). The culprits line that follows the heap's leak line
+// must name the leaking function, its file and line, and not the decoy.
+// With GCSTATS_PROFILE_DIR each line's whole profile is a .heapprofile
+// file of DevTools' shape, whose bytes add up to the line's. With
+// GCSTATS_CULPRITS=off there is no sampler and no line; in auto mode a
+// steady heap never starts the sampler (the exit line's
+// self.sampler_starts counts the starts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fixtures, nodeBin, runNodeWithLines, byEvent } from './harness.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fixtures, nodeBin, runNodeWithLines, byEvent, tempDir } from './harness.mjs';
 
-const fixture = join(fixtures, 'culprits_leak.js');
-const source = readFileSync(fixture, 'utf8').split('\n');
-const lineOf = (text) => source.findIndex((l) => l.includes(text)) + 1;
-const retainOrderLine = lineOf('function retainOrder()');
-const callbackLine = lineOf('const timer = setInterval(');
-const decoyLine = lineOf('function churnDecoy()');
+// A fixture, its leaking function and the function V8 may inline it into
+// (an anonymous callback), by the lines they start at.
+function leakFixture(name, leaking, leakingStarts, callerStarts) {
+  const path = join(fixtures, name);
+  const source = readFileSync(path, 'utf8').split('\n');
+  const lineOf = (text) => {
+    const i = source.findIndex((l) => l.includes(text));
+    assert.ok(i >= 0, `${name} has no line with ${text}`);
+    return i + 1;
+  };
+  return { path, leaking, leakingLine: lineOf(leakingStarts), callerLine: lineOf(callerStarts) };
+}
+const orders = leakFixture('culprits_leak.js', 'retainOrder', 'function retainOrder()', 'const timer = setInterval(');
+const closure = leakFixture('culprits_closure.js', 'record', 'return function record(', 'const timer = setInterval(');
+const listener = leakFixture('culprits_listener.js', 'subscribeSession', 'function subscribeSession(',
+  'http.createServer((req, res)');
+const fixture = orders.path;
+const decoyPath = join(fixtures, 'culprits_common.js');
 
 // Samples come fast: the detector judges after 5 s, and the probe may ask
 // for a full GC every second.
 const fast = { GCSTATS_LEAK_MIN_SPAN: '5', GCSTATS_PROBE: '1', GCSTATS_PROBE_BUDGET: '100' };
 
-const isFixture = (url) => url === fixture || url === `file://${fixture}`;
-
 // The top site is the leaking function at its own line, or, when V8 inlined
-// retainOrder into the setInterval callback, that callback at its line.
-function assertNamesTheLeak(c) {
+// it into its caller (an anonymous callback), that callback at its line.
+function assertNamesTheLeak(c, f = orders) {
+  const isFixture = (url) => url === f.path || url === `file://${f.path}`;
   assert.ok(c.sites.length >= 1, `no sites: ${JSON.stringify(c)}`);
   const top = c.sites[0];
   assert.ok(isFixture(top.url), `the top site is not in the fixture: ${JSON.stringify(top)}`);
-  const named = (top.function === 'retainOrder' && top.line === retainOrderLine) ||
-    (top.function === '' && top.line === callbackLine);
-  assert.ok(named, `the top site is not retainOrder (line ${retainOrderLine}) or its caller (line ${callbackLine}): ${JSON.stringify(top)}`);
+  const named = (top.function === f.leaking && top.line === f.leakingLine) ||
+    (top.function === '' && top.line === f.callerLine);
+  assert.ok(named, `the top site is not ${f.leaking} (line ${f.leakingLine}) or its caller (line ${f.callerLine}): ${JSON.stringify(top)}`);
   assert.ok(top.column >= 1);
   // The decoy allocates ten times more than the leak and keeps nothing:
   // with every sample counted it would lead. Only its newest objects, not
   // yet collected when the profile is read, can still hold a sample or two.
-  const decoy = c.sites.filter((s) => s.function === 'churnDecoy' || (isFixture(s.url) && s.line === decoyLine));
+  const decoy = c.sites.filter((s) => s.function === 'churnDecoy' || s.url === decoyPath || s.url === `file://${decoyPath}`);
   for (const s of decoy) {
     assert.ok(s.samples <= 2 && s.share < 0.1, `the decoy holds live samples: ${JSON.stringify(c.sites)}`);
   }
@@ -50,9 +66,77 @@ function assertNamesTheLeak(c) {
   assert.ok(c.sites.every((s) => s.growth_bytes === null), 'no growth on the first line');
 }
 
+// The application's own code, as src/culprits.c tells it: a script with a
+// path, not node's own (node:..., internal/...) nor a builtin's (no URL).
+const isApp = (url) => url !== '' && !url.startsWith('node:') && !url.startsWith('internal/') && /[/\\]/.test(url);
+
+// c's .heapprofile: in GCSTATS_PROFILE_DIR, named for the time, pid and
+// isolate, of the shape DevTools loads (as `node --heap-prof` writes it),
+// whole, and its bytes are the line's: all of them, and the top site's
+// when charged as gcstats charges them (to the innermost frame of the
+// application's code). Returns the file's path.
+function assertHeapProfile(c, dir, pid) {
+  assert.equal(typeof c.profile, 'string', `no profile: ${JSON.stringify(c)}`);
+  assert.equal(c.profile, join(dir, basename(c.profile)));
+  assert.match(basename(c.profile), new RegExp(`^gcstats\\.\\d{8}\\.\\d{6}\\.\\d{3}\\.${pid}\\.${c.isolate}\\.heapprofile$`));
+  assert.equal(c.profile_cut, false);
+  const p = JSON.parse(readFileSync(c.profile, 'utf8'));
+  assert.deepEqual(Object.keys(p), ['head', 'samples']);
+  assert.ok(Array.isArray(p.samples));
+  assert.equal(p.head.callFrame.functionName, '(root)');
+  const ids = new Set();
+  const charged = new Map();
+  let total = 0;
+  let nodes = 0;
+  const topFrameSeen = [];
+  const top = c.sites[0];
+  const walk = (n, appFrame) => {
+    assert.deepEqual(Object.keys(n), ['callFrame', 'selfSize', 'id', 'children']);
+    const f = n.callFrame;
+    assert.deepEqual(Object.keys(f), ['functionName', 'scriptId', 'url', 'lineNumber', 'columnNumber']);
+    assert.ok(typeof f.functionName === 'string' && typeof f.url === 'string');
+    assert.match(f.scriptId, /^\d+$/);
+    assert.ok(Number.isInteger(f.lineNumber) && f.lineNumber >= -1 && Number.isInteger(f.columnNumber) && f.columnNumber >= -1);
+    assert.ok(Number.isInteger(n.selfSize) && n.selfSize >= 0 && Number.isInteger(n.id) && !ids.has(n.id));
+    ids.add(n.id);
+    nodes++;
+    total += n.selfSize;
+    // 0-based in the file, 1-based in the line.
+    if (f.functionName === top.function && f.url === top.url && f.lineNumber === top.line - 1 &&
+        f.columnNumber === top.column - 1) topFrameSeen.push(n.id);
+    const site = isApp(f.url) ? f : appFrame;
+    if (n.selfSize > 0) {
+      const at = site ?? f;
+      const key = `${at.functionName} ${at.url}:${at.lineNumber + 1}:${at.columnNumber + 1}`;
+      charged.set(key, (charged.get(key) ?? 0) + n.selfSize);
+    }
+    for (const child of n.children) walk(child, site);
+  };
+  walk(p.head, null);
+  assert.equal(c.cut, false);
+  assert.equal(nodes, c.nodes);
+  assert.equal(total, c.sampled_bytes);
+  // V8's samples, each of a node in the file. Their sizes add up to the
+  // nodes' but for rounding (V8 scales each sample's count, and each node's
+  // sum of counts, to whole objects) and a sample or two V8 took, or saw
+  // die, while it built the profile.
+  let sampled = 0;
+  for (const s of p.samples) {
+    assert.deepEqual(Object.keys(s), ['size', 'nodeId', 'ordinal']);
+    assert.ok(Number.isInteger(s.size) && s.size > 0 && Number.isInteger(s.ordinal) && s.ordinal >= 0);
+    assert.ok(ids.has(s.nodeId), `sample of node ${s.nodeId}, not in the file`);
+    sampled += s.size;
+  }
+  assert.ok(Math.abs(sampled - total) <= total * 0.1 + 2 * c.interval_bytes, `samples ${sampled} bytes, nodes ${total}`);
+  assert.ok(topFrameSeen.length >= 1, `the top site's frame is not in the file`);
+  assert.equal(charged.get(`${top.function} ${top.url}:${top.line}:${top.column}`), top.bytes);
+  return c.profile;
+}
+
 test('a heap leak line is followed by a culprits line naming the leaking function; the next one says its growth', async () => {
+  const dir = tempDir();
   const res = await runNodeWithLines([fixture],
-    { env: { ...fast, GCSTATS_LEAK_REPORT: '2', CULPRITS_FIXTURE_UNTIL: 'culprits:2' } });
+    { env: { ...fast, GCSTATS_LEAK_REPORT: '2', CULPRITS_FIXTURE_UNTIL: 'culprits:2', GCSTATS_PROFILE_DIR: dir } });
   assert.equal(res.code, 0, `exit ${res.code} ${res.signal}: ${res.stderr.slice(-500)}`);
   const start = byEvent(res.lines, 'start')[0];
   assert.equal(start.settings.culprits, 'auto');
@@ -66,6 +150,7 @@ test('a heap leak line is followed by a culprits line naming the leaking functio
   assert.equal(c.report, 1);
   assert.ok(res.lines.indexOf(leaks[0]) < res.lines.indexOf(c), 'after the leak line');
   assertNamesTheLeak(c);
+  const first = assertHeapProfile(c, dir, start.pid);
   assert.ok(byEvent(res.lines, 'exit')[0].self.sampler_starts >= 1);
 
   // The leak's next report: the same sites, and what they gained since.
@@ -77,6 +162,41 @@ test('a heap leak line is followed by a culprits line naming the leaking functio
   assert.ok(again, `the leak's site again: ${JSON.stringify(next.sites)}`);
   assert.ok(again.growth_bytes >= 0 && again.growth_bytes === again.bytes - c.sites[0].bytes,
     `growth ${again.growth_bytes} from ${c.sites[0].bytes} to ${again.bytes}`);
+  // Each line its own file.
+  assert.notEqual(assertHeapProfile(next, dir, start.pid), first);
+});
+
+// Started now, to run beside the tests above (CI's time): each waits for
+// its own events, never for a time.
+const started = (promise) => { promise.catch(() => {}); return promise; };
+const notADir = join(tempDir(), 'a-file');
+writeFileSync(notADir, '');
+const closureRun = started(runNodeWithLines([closure.path], { env: { ...fast, GCSTATS_PROFILE_DIR: notADir } }));
+const listenerDir = tempDir();
+const listenerRun = started(runNodeWithLines([listener.path], { env: { ...fast, GCSTATS_PROFILE_DIR: listenerDir } }));
+
+test('a leak through a closure is charged to the closure; GCSTATS_PROFILE_DIR not a directory: one error line, no files', async () => {
+  const res = await closureRun;
+  assert.equal(res.code, 0, `exit ${res.code} ${res.signal}: ${res.stderr.slice(-500)}`);
+  const errors = res.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const said = errors.filter((e) => /GCSTATS_PROFILE_DIR/.test(e.reason));
+  assert.equal(said.length, 1, res.stderr);
+  assert.equal(said[0].event, 'error');
+  assert.equal(said[0].reason, `GCSTATS_PROFILE_DIR=${notADir} is not a directory; no .heapprofile files`);
+  const c = byEvent(res.lines, 'culprits')[0];
+  assert.ok(c, 'a culprits line');
+  assertNamesTheLeak(c, closure);
+  assert.equal(c.profile, null);
+  assert.equal(c.profile_cut, false);
+});
+
+test('a leak through an event listener never removed, in an HTTP server, is charged to the function that added it', async () => {
+  const res = await listenerRun;
+  assert.equal(res.code, 0, `exit ${res.code} ${res.signal}: ${res.stderr.slice(-500)}`);
+  const c = byEvent(res.lines, 'culprits')[0];
+  assert.ok(c, 'a culprits line');
+  assertNamesTheLeak(c, listener);
+  assertHeapProfile(c, listenerDir, byEvent(res.lines, 'start')[0].pid);
 });
 
 test('a leak in a Worker: the culprits line carries its isolate; terminating it while sampling is safe', async () => {

@@ -4,18 +4,9 @@
 #include <string.h>
 
 #include "culprits.h"
+#include "js_frame.h"
 #include "lines.h"
 
-static struct gcs_js_frame frame(const char *function, const char *url, int line, int column)
-{
-    struct gcs_js_frame f;
-    memset(&f, 0, sizeof f);
-    snprintf(f.function, sizeof f.function, "%s", function);
-    snprintf(f.url, sizeof f.url, "%s", url);
-    f.line = line;
-    f.column = column;
-    return f;
-}
 
 static const char app[] = "/srv/app/orders.js";
 
@@ -226,6 +217,8 @@ static void culprits_line(void **state)
     assert_int_equal(json_integer_value(json_object_get(v, "samples_at_leak")), 4);
     assert_true(json_real_value(json_object_get(v, "read_ms")) == 1.235);
     assert_true(json_is_null(json_object_get(v, "previous")));
+    assert_true(json_is_null(json_object_get(v, "profile")));   /* no file written */
+    assert_true(json_is_false(json_object_get(v, "profile_cut")));
     json_t *s = json_array_get(json_object_get(v, "sites"), 0);
     assert_string_equal(json_string_value(json_object_get(s, "function")), "retainOrder");
     assert_string_equal(json_string_value(json_object_get(s, "url")), app);
@@ -237,6 +230,14 @@ static void culprits_line(void **state)
     json_t *callers = json_object_get(s, "callers");
     assert_string_equal(json_string_value(json_array_get(callers, 0)), "(anonymous) orders.js:32:27");
     assert_string_equal(json_string_value(json_array_get(callers, 1)), "listOnTimeout timers:517:25");
+    json_decref(v);
+
+    /* The file written, and its copy cut. */
+    snprintf(c.profile_path, sizeof c.profile_path, "/var/prof/gcstats.20231114.221320.000.42.2.heapprofile");
+    c.with_profile = c.profile_cut = true;
+    v = format_culprits(&c, &len);
+    assert_string_equal(json_string_value(json_object_get(v, "profile")), c.profile_path);
+    assert_true(json_is_true(json_object_get(v, "profile_cut")));
     json_decref(v);
 }
 
@@ -256,6 +257,9 @@ static void hostile_names_fit(void **state)
         memset(s->frame.url, 0xff, sizeof s->frame.url - 1);
         s->frame.url[0] = '/';
         s->callee = s->frame;
+        /* The longest path GCSTATS_PROFILE_DIR allows (escaped). */
+        memset(c.profile_path, 'a', sizeof c.profile_path - 1);
+        c.profile_path[0] = '/';
         for (int k = 0; k < GCS_CULPRIT_CALLERS; k++)
             s->callers[k] = s->frame;
         s->ncallers = GCS_CULPRIT_CALLERS;
