@@ -32,6 +32,8 @@ const struct gcs_setting gcs_settings[] = {
       "auto, always or off: when V8's heap sampler runs to name the code behind a growing heap (default auto)" },
     { "culprits-interval", FIELD(culprits_interval), "GCSTATS_CULPRITS_INTERVAL", "BYTES",
       "the heap sampler's mean interval, with k, M or G (default 512k)" },
+    { "profile-dir", FIELD(profile_dir), "GCSTATS_PROFILE_DIR", "DIR",
+      "also write each culprits line's whole profile to DIR as a .heapprofile file (default: none)" },
 };
 const size_t gcs_settings_count = sizeof gcs_settings / sizeof gcs_settings[0];
 

@@ -64,6 +64,8 @@ struct gcs_env {
     const char *probe_budget;     /* GCSTATS_PROBE_BUDGET, percent */
     const char *culprits;         /* GCSTATS_CULPRITS: auto, always or off */
     const char *culprits_interval;   /* GCSTATS_CULPRITS_INTERVAL, bytes */
+    const char *profile_dir;      /* GCSTATS_PROFILE_DIR: checked against the file system at start-up
+                                   * (profile_dir.c), not by gcs_config_parse */
 };
 
 /* The defaults of the settings, defined here only: the detector's

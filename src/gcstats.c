@@ -231,6 +231,7 @@ __attribute__((constructor)) static void gcstats_init(void)
         .probe_budget = getenv("GCSTATS_PROBE_BUDGET"),
         .culprits = getenv("GCSTATS_CULPRITS"),
         .culprits_interval = getenv("GCSTATS_CULPRITS_INTERVAL"),
+        .profile_dir = getenv("GCSTATS_PROFILE_DIR"),
     };
     gcs_config_parse(&env, (long)getpid(), &config);
     info.pid = (long)getpid();
@@ -283,7 +284,7 @@ __attribute__((constructor)) static void gcstats_init(void)
         error_record(&r, config.problem[i]);
         gcs_output_stderr_now(&r, &info);
     }
-    const char *profile_dir = getenv("GCSTATS_PROFILE_DIR");
+    const char *profile_dir = env.profile_dir;
     char dir_problem[128], dir_shown[GCS_CLIP_SIZE];
     if (profile_dir != NULL && !gcs_profile_dir_set(profile_dir, dir_problem, sizeof dir_problem)) {
         snprintf(why, sizeof why, "GCSTATS_PROFILE_DIR=%s %s; no .heapprofile files",

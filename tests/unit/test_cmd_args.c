@@ -108,7 +108,7 @@ static void table_and_help(void **state)
     static const char *const variables[] = {
         "GCSTATS_FILE", "GCSTATS_FD", "GCSTATS_INTERVAL", "GCSTATS_LEAK_MIN_SPAN", "GCSTATS_LEAK_MIN_GROWTH",
         "GCSTATS_LEAK_REPORT", "GCSTATS_MAPS", "GCSTATS_SITES", "GCSTATS_PROBE", "GCSTATS_PROBE_BUDGET",
-        "GCSTATS_CULPRITS", "GCSTATS_CULPRITS_INTERVAL",
+        "GCSTATS_CULPRITS", "GCSTATS_CULPRITS_INTERVAL", "GCSTATS_PROFILE_DIR",
     };
     assert_int_equal(gcs_settings_count, sizeof variables / sizeof variables[0]);
     char help[4096];
