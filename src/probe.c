@@ -37,7 +37,7 @@ static void draw(struct gcs_probe *p)
 void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t seed)
 {
     (void)c;
-    *p = (struct gcs_probe){ .last_full_ms = now_ms, .last_look_ms = now_ms };
+    *p = (struct gcs_probe){ .last_full_ms = now_ms, .last_look_ms = now_ms, .budget_from_ms = now_ms };
     p->random = seed ? seed : 0x9e3779b97f4a7c15u;
     draw(p);
 }
@@ -86,22 +86,24 @@ int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_conf
     uint64_t period = c->every_ms;
     if (p->settled && c->settled_every_ms > period)
         period = c->settled_every_ms;
-    int64_t wait = (int64_t)(period * p->draw_permille / 1000u);
-    /* The budget: the last cycle's cost, spread at the budget rate. An
-     * application that is CPU-bound hides the cost (marking takes its CPU
-     * rather than adding to it): the cost is at least the guess from the
-     * heap's size. */
+    return (int64_t)(period * p->draw_permille / 1000u);
+}
+
+int64_t gcs_probe_cost_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
+{
+    /* An application that is CPU-bound hides the cost (marking takes its
+     * CPU rather than adding to it): the cost is at least the guess from
+     * the heap's size. */
     uint64_t cost = guess_cost_ns(c, p->used_after_full);
     if (p->last_cost_ns > cost)
         cost = p->last_cost_ns;
-    int64_t by_cost = wait_for_cost(cost, budget_rate(p->app_cpu_per_ms, c));
-    return by_cost > wait ? by_cost : wait;
+    return wait_for_cost(cost, budget_rate(p->app_cpu_per_ms, c));
 }
 
 /* Before any cycle was measured: whether the guessed cost of a first
  * cycle on used_now bytes, at the budget rate of the application's CPU
- * since the clock started, is paid for by the time since the last full GC
- * (or attach). */
+ * since the clock started, is paid for by the time since attach (no cycle
+ * gcstats asked for has ended yet). */
 static bool prior_allows(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
                          uint64_t cpu_ns, uint64_t used_now)
 {
@@ -110,7 +112,7 @@ static bool prior_allows(const struct gcs_probe *p, const struct gcs_probe_confi
     double app = 0;
     if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
         app = (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
-    return now_ms - p->last_full_ms >= wait_for_cost(guess_cost_ns(c, used_now), budget_rate(app, c));
+    return now_ms - p->budget_from_ms >= wait_for_cost(guess_cost_ns(c, used_now), budget_rate(app, c));
 }
 
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,
@@ -120,7 +122,10 @@ bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_co
         return false;
     int64_t since = p->last_look_ms > p->last_full_ms ? p->last_look_ms : p->last_full_ms;
     /* A clock that went back is a clock that has not advanced. */
-    return now_ms > since && now_ms - since >= gcs_probe_wait_ms(p, c);
+    if (!(now_ms > since && now_ms - since >= gcs_probe_wait_ms(p, c)))
+        return false;
+    int64_t cost_wait = gcs_probe_cost_wait_ms(p, c);
+    return cost_wait == 0 || (now_ms > p->budget_from_ms && now_ms - p->budget_from_ms >= cost_wait);
 }
 
 enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_probe_config *c,
@@ -185,6 +190,8 @@ bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, in
     p->end_cpu_ns = cpu_ns;
     draw(p);
     bool answered = p->outstanding;
+    if (answered)
+        p->budget_from_ms = now_ms;
     p->outstanding = false;
     p->misses = 0;
     p->last_full_ms = now_ms;

@@ -37,6 +37,13 @@
  *     of one core by default): so a 0.5 s cycle in a process using a
  *     third of a core is asked for at most every 150 s (1%), and in a
  *     nearly idle process a 10 ms cycle every 10 s (0.1% of a core);
+ *   - that wait counts from the end of the last cycle gcstats asked for
+ *     (or attach), not from V8's own cycles, which the budget does not
+ *     pay for: counted from any full GC, a 30 ms cycle at 0.1% of a core
+ *     needed 30 s without one, and a slow leak whose V8 ran its own
+ *     every 9 to 24 s (on a loaded machine) was never probed and not
+ *     reported in 60 s. The period still counts from any full GC: a
+ *     sample V8 has just taken is not asked for again;
  *   - the cost is at least a guess from the heap's size
  *     (prior_ps_per_byte): before the first full cycle is measured (a
  *     large heap built without one), and where the application is
@@ -104,6 +111,7 @@ struct gcs_probe {
     bool gave_up;
     uint32_t misses;             /* in a row */
     uint64_t requests;           /* ever made */
+    int64_t budget_from_ms;      /* the end of the last cycle gcstats asked for, or attach */
 
     /* The cost of full cycles, from the process' CPU clock. */
     bool cycle_open;             /* a full cycle began and has not ended */
@@ -134,8 +142,13 @@ void gcs_probe_start_clock(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
 /* Whether every series the detector judges in this isolate is "ok". */
 void gcs_probe_set_settled(struct gcs_probe *p, bool settled);
 
-/* The wait before asking, after the last full GC or the last look. */
+/* The wait before asking, after the last full GC or the last look: the
+ * period's draw. */
 int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c);
+
+/* The wait the budget asks for, after budget_from_ms: the last cycle's
+ * cost (at least the guess from the heap's size) at the budget rate. */
+int64_t gcs_probe_cost_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c);
 
 /* Cheap, for every turn of the loop: true when it is time to read the
  * heap's size and call gcs_probe_decide. */

@@ -142,18 +142,20 @@ static void the_wait_follows_the_cost(void **state)
      * application; at 1% of a third of a core that is 150 s. */
     cycle(&p, &c, 100000, 1500, 1000, 30000, 10000, &cpu);
     assert_int_equal(p.last_cost_ns, 500u * 1000000u);
-    int64_t w = gcs_probe_wait_ms(&p, &c);
+    int64_t w = gcs_probe_cost_wait_ms(&p, &c);
     assert_true(w >= 149999 && w <= 150001);
-    assert_false(gcs_probe_time_to_look(&p, &c, 100000 + w - 1));
-    assert_true(gcs_probe_time_to_look(&p, &c, 100000 + w));
+    /* counted from attach (0): no cycle gcstats asked for has ended */
+    assert_false(gcs_probe_time_to_look(&p, &c, w - 1));
+    assert_true(gcs_probe_time_to_look(&p, &c, w));
     /* A nearly idle process (10 ms of CPU in 30 s) whose 20 ms cycle took
      * 10 ms of CPU: 0.1% of a core (1 ms a second) is more than 1% of
      * its own rate: 10 s. */
     cycle(&p, &c, 200000, 20, 10, 30000, 10, &cpu);
-    w = gcs_probe_wait_ms(&p, &c);
+    w = gcs_probe_cost_wait_ms(&p, &c);
     assert_true(w >= 9990 && w <= 10001);
     /* A cheap cycle: the draw decides. */
     cycle(&p, &c, 300000, 5, 1, 30000, 10000, &cpu);
+    assert_true(gcs_probe_cost_wait_ms(&p, &c) < 2500);
     w = gcs_probe_wait_ms(&p, &c);
     assert_true(w >= 2500 && w <= 5000);
     /* A cycle that used less than the application would have: no cost. */
@@ -163,14 +165,54 @@ static void the_wait_follows_the_cost(void **state)
     cycle(&p, &c, 500000, 1500, 1000, 30000, 10000, &cpu);
     c.budget_ppm = 0;
     c.floor_ns_per_ms = 0;
-    w = gcs_probe_wait_ms(&p, &c);
-    assert_true(w >= 2500 && w <= 5000);
+    assert_int_equal(gcs_probe_cost_wait_ms(&p, &c), 0);
     /* Absurd costs saturate, never wrap. */
     c = defaults();
     p.last_cost_ns = UINT64_MAX;
     p.app_cpu_per_ms = 0;
-    int64_t wait = gcs_probe_wait_ms(&p, &c);
+    int64_t wait = gcs_probe_cost_wait_ms(&p, &c);
     assert_true(wait > 0 && (uint64_t)wait >= UINT64_MAX / 1000u / 2);
+}
+
+/* The budget pays for the cycles gcstats asks for, not for V8's own: its
+ * wait counts from the end of the last requested cycle (or attach). A
+ * 0.1-core application whose own cycles cost 30 ms each (at 0.1% of a
+ * core: 30 s) and come every 9 to 15 s is still probed every 30 s or so;
+ * counted from any full GC it never was. */
+static void own_cycles_do_not_spend_the_budget(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c = defaults();
+    struct gcs_probe p;
+    gcs_probe_init(&p, &c, 0, 31);
+    gcs_probe_start_clock(&p, 0, 0);
+    const uint64_t tenth = 100000;   /* ns of CPU per ms */
+    int64_t ends[] = { 9000, 18000, 33000 };
+    int64_t prev = 0;
+    for (int i = 0; i < 3; i++) {
+        int64_t start = ends[i] - 30;
+        gcs_probe_cycle_start(&p, start, (uint64_t)start * tenth);
+        assert_false(gcs_probe_full_gc(&p, &c, ends[i], (uint64_t)start * tenth + 30000000u, 10 * MB));
+        assert_true(p.last_cost_ns >= 25000000u && p.last_cost_ns <= 30000000u);   /* less the application's share */
+        /* before 30 s since attach, the budget holds it back even after a full draw */
+        if (ends[i] + 5000 < 30000)
+            assert_false(gcs_probe_time_to_look(&p, &c, ends[i] + 5000));
+        prev = ends[i];
+    }
+    /* 33 s: the budget has accrued since attach; the draw since V8's cycle decides */
+    int64_t t = prev + gcs_probe_wait_ms(&p, &c);
+    assert_false(gcs_probe_time_to_look(&p, &c, t - 1));
+    assert_true(gcs_probe_time_to_look(&p, &c, t));
+    assert_int_equal(gcs_probe_decide(&p, &c, t, (uint64_t)t * tenth, 12 * MB), GCS_PROBE_REQUEST);
+    gcs_probe_cycle_start(&p, t, (uint64_t)t * tenth);
+    assert_true(gcs_probe_full_gc(&p, &c, t + 30, (uint64_t)t * tenth + 30000000u, 10 * MB));
+    assert_int_equal(p.budget_from_ms, t + 30);
+    /* the next request waits for 30 s after it, V8's own cycles or not */
+    gcs_probe_cycle_start(&p, t + 9000, (uint64_t)(t + 9000) * tenth);
+    gcs_probe_full_gc(&p, &c, t + 9030, (uint64_t)(t + 9000) * tenth + 30000000u, 10 * MB);
+    int64_t cost_wait = gcs_probe_cost_wait_ms(&p, &c);
+    assert_false(gcs_probe_time_to_look(&p, &c, t + 30 + cost_wait - 1));
+    assert_true(gcs_probe_time_to_look(&p, &c, t + 30 + cost_wait));
 }
 
 /* A cycle's cost is measured from the request when gcstats asked for it,
@@ -338,12 +380,12 @@ static void a_large_first_cycle_waits_for_its_price(void **state)
     assert_true(gcs_probe_full_gc(&p, &c, 180500, 180500u * third, 600u * MB));
     assert_true(p.cost_known);
     assert_int_equal(p.last_cost_ns, 0);
-    int64_t w = gcs_probe_wait_ms(&p, &c);
+    int64_t w = gcs_probe_cost_wait_ms(&p, &c);
     assert_true(w >= 178000 && w <= 179500);
     gcs_probe_cycle_start(&p, 400000, 400000u * third);
     gcs_probe_full_gc(&p, &c, 401000, 401000u * third + 900000000u, 600u * MB);
     assert_int_equal(p.last_cost_ns, 900000000u);
-    w = gcs_probe_wait_ms(&p, &c);
+    w = gcs_probe_cost_wait_ms(&p, &c);
     assert_true(w >= 269000 && w <= 271000);
 
     /* a small heap: no guess */
@@ -366,6 +408,7 @@ int main(void)
         cmocka_unit_test(waits_are_drawn_between_half_and_whole),
         cmocka_unit_test(not_when_nothing_was_allocated),
         cmocka_unit_test(the_wait_follows_the_cost),
+        cmocka_unit_test(own_cycles_do_not_spend_the_budget),
         cmocka_unit_test(a_probed_cycle_is_measured_from_the_request),
         cmocka_unit_test(settled_waits_longer),
         cmocka_unit_test(the_first_cycle_knows_the_rate_since_attach),
