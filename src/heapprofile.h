@@ -30,7 +30,7 @@
 #define GCS_HEAPPROFILE_STRING_SLOTS 16384u
 /* Slots of the table that finds a node by V8's id (a power of 2, twice the nodes). */
 #define GCS_HEAPPROFILE_ID_SLOTS 8192u
-/* Samples kept: 16 MiB live at the least interval (1 KiB), 16 GiB at V8's. */
+/* Samples kept: 16 MiB live at the least interval (1 KiB), 8 GiB at V8's (512 KiB). */
 #define GCS_HEAPPROFILE_MAX_SAMPLES 16384
 /* Deeper nodes than this are left out (V8's stacks are shorter: 32 frames). */
 #define GCS_HEAPPROFILE_MAX_DEPTH 255

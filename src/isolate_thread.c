@@ -435,7 +435,8 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
             c->have_previous = s->culprits_previous_ms != 0;
             c->previous_ms = s->culprits_previous_ms;
             c->with_profile = copy != NULL;
-            c->profile_cut = copy != NULL && copy->cut;
+            /* cut by the reader (nodes, depth) or by the copy's own bounds */
+            c->profile_cut = copy != NULL && (copy->cut || reading.cut);
             gcs_culprits_rank(&culprits_table, &s->culprit_memory, c);
             c->read_ns = gcs_monotonic_ns() - began_ns;
             s->culprits_previous_ms = c->ts_ms;

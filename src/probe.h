@@ -31,8 +31,8 @@
  *     the request) to the end of its mark-compact, less what the
  *     application itself used at its rate outside cycles. That includes
  *     marking steps and V8's helper threads, which GC callbacks do not
- *     see. The wait after a full cycle is at least its cost divided by the
- *     budget rate, the larger of budget_ppm of the application's CPU rate
+ *     see. The wait for the budget is the last cycle's cost divided by
+ *     the budget rate, the larger of budget_ppm of the application's CPU rate
  *     and floor_ns_per_ms (GCSTATS_PROBE_BUDGET, 1% and a tenth of that
  *     of one core by default): so a 0.5 s cycle in a process using a
  *     third of a core is asked for at most every 150 s (1%), and in a

@@ -91,8 +91,9 @@ static bool to_file(void *ctx, const char *bytes, size_t len)
 bool gcs_profile_dir_write(const struct gcs_heapprofile *p, int64_t ts_ms, uint32_t isolate, char *path, size_t cap)
 {
     static struct file_sink sink;   /* the writer thread's only */
+    static unsigned written;        /* and so is this */
     char name[GCS_HEAPPROFILE_NAME_MAX];
-    if (!enabled)
+    if (!enabled || written >= GCS_PROFILE_FILES_MAX)
         return false;
     gcs_heapprofile_name(name, ts_ms, (long)getpid(), isolate);
     if ((size_t)snprintf(path, cap, "%s/%s", profile_dir, name) >= cap)
@@ -107,5 +108,7 @@ bool gcs_profile_dir_write(const struct gcs_heapprofile *p, int64_t ts_ms, uint3
         ok = false;
     if (!ok)
         unlink(path);
+    else
+        written++;
     return ok;
 }

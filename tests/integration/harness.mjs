@@ -90,22 +90,31 @@ export async function runNodeUntil(args, until, { env = {}, timeoutMs = 90000 } 
   const dir = tempDir();
   const file = join(dir, 'gc.jsonl');
   let poll;
+  let failure;
   const res = await run(nodeBin, args, {
     env: baseEnv({ GCSTATS_FILE: file, ...env }),
     timeoutMs,
     onSpawn: (child) => {
       const started = Date.now();
       poll = setInterval(() => {
-        const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-        const whole = text.slice(0, text.lastIndexOf('\n') + 1);  // a line being written waits
-        if (until(parseLines(whole), Date.now() - started)) {
+        try {
+          const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+          const whole = text.slice(0, text.lastIndexOf('\n') + 1);  // a line being written waits
+          if (until(parseLines(whole), Date.now() - started)) {
+            clearInterval(poll);
+            child.kill('SIGUSR2');
+          }
+        } catch (e) {
+          // A bad line (or a predicate that throws) fails the test now, not at the hang guard.
           clearInterval(poll);
-          child.kill('SIGUSR2');
+          failure = e;
+          child.kill('SIGKILL');
         }
       }, 100);
       child.on('close', () => clearInterval(poll));
     },
   });
+  if (failure) throw failure;
   res.lines = existsSync(file) ? gcLinesFromFile(file) : [];
   return res;
 }
