@@ -100,19 +100,27 @@ int64_t gcs_probe_cost_wait_ms(const struct gcs_probe *p, const struct gcs_probe
     return wait_for_cost(cost, budget_rate(p->app_cpu_per_ms, c));
 }
 
-/* Before any cycle was measured: whether the guessed cost of a first
- * cycle on used_now bytes, at the budget rate of the application's CPU
- * since the clock started, is paid for by the time since attach (no cycle
- * gcstats asked for has ended yet). */
-static bool prior_allows(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
-                         uint64_t cpu_ns, uint64_t used_now)
+/* Whether the budget has paid for a cycle on used_now bytes: its cost is
+ * the last cycle's measure, and at least the guess from the heap's size
+ * now (the heap after the last full GC may be far smaller: a 600 MB heap
+ * built since a full GC on 100 MB was guessed at 68 ms, not 570, and
+ * probed 20 s after its start), spread at the budget rate since the last
+ * cycle gcstats asked for ended (or attach). Before any cycle was
+ * measured, the application's rate is taken since the clock started. */
+static bool budget_allows(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
+                          uint64_t cpu_ns, uint64_t used_now)
 {
-    if (p->cost_known || c->prior_ps_per_byte == 0)
-        return true;
-    double app = 0;
-    if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
-        app = (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
-    return now_ms - p->budget_from_ms >= wait_for_cost(guess_cost_ns(c, used_now), budget_rate(app, c));
+    uint64_t cost = guess_cost_ns(c, used_now);
+    double app = p->app_cpu_per_ms;
+    if (p->cost_known) {
+        if (p->last_cost_ns > cost)
+            cost = p->last_cost_ns;
+    } else {
+        app = 0;
+        if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
+            app = (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
+    }
+    return now_ms - p->budget_from_ms >= wait_for_cost(cost, budget_rate(app, c));
 }
 
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,
@@ -144,8 +152,8 @@ enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_pro
         }
     } else if (used_now < p->used_after_full || used_now - p->used_after_full < c->min_change_bytes) {
         return GCS_PROBE_WAIT;   /* nothing was allocated worth a sample */
-    } else if (!prior_allows(p, c, now_ms, cpu_ns, used_now)) {
-        return GCS_PROBE_WAIT;   /* a first cycle this large is not paid for yet */
+    } else if (!budget_allows(p, c, now_ms, cpu_ns, used_now)) {
+        return GCS_PROBE_WAIT;   /* a cycle on the heap as it is now is not paid for yet */
     }
     p->outstanding = true;
     p->requests++;

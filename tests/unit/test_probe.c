@@ -215,6 +215,32 @@ static void own_cycles_do_not_spend_the_budget(void **state)
     assert_true(gcs_probe_time_to_look(&p, &c, t + 30 + cost_wait));
 }
 
+/* The guess is on the heap as it is now, not as it was after the last full
+ * GC: a 600 MB heap built since V8's own 50 ms cycle on 100 MB is a 568 ms
+ * cycle (1 ns a byte past 32 MiB), ~170 s of budget at 1% of a third of a
+ * core; guessed on the old 100 MB it was asked for 20 s after attach. */
+static void the_guess_is_on_the_heap_now(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c;
+    gcs_probe_config_default(&c);
+    struct gcs_probe p;
+    gcs_probe_init(&p, &c, 0, 41);
+    gcs_probe_start_clock(&p, 0, 0);
+    const uint64_t third = 333333;   /* ns of CPU per ms */
+    /* V8's own cycle at 3 s on a 100 MB heap: 50 ms beyond the application */
+    gcs_probe_cycle_start(&p, 2900, 2900u * third);
+    gcs_probe_full_gc(&p, &c, 3000, 3000u * third + 50000000u, 100u * MB);
+    assert_true(p.cost_known);
+    /* the cheap check passes on the old heap's size... */
+    assert_true(gcs_probe_time_to_look(&p, &c, 25000));
+    /* ...the decision, on the heap now, waits */
+    assert_int_equal(gcs_probe_decide(&p, &c, 25000, 25000u * third + 50000000u, 600u * MB), GCS_PROBE_WAIT);
+    assert_int_equal(gcs_probe_decide(&p, &c, 160000, 160000u * third + 50000000u, 600u * MB), GCS_PROBE_WAIT);
+    assert_int_equal(p.requests, 0);
+    assert_int_equal(gcs_probe_decide(&p, &c, 180000, 180000u * third + 50000000u, 600u * MB), GCS_PROBE_REQUEST);
+}
+
 /* A cycle's cost is measured from the request when gcstats asked for it,
  * and the application's rate from the time between cycles (a short time
  * keeps the earlier estimate). */
@@ -409,6 +435,7 @@ int main(void)
         cmocka_unit_test(not_when_nothing_was_allocated),
         cmocka_unit_test(the_wait_follows_the_cost),
         cmocka_unit_test(own_cycles_do_not_spend_the_budget),
+        cmocka_unit_test(the_guess_is_on_the_heap_now),
         cmocka_unit_test(a_probed_cycle_is_measured_from_the_request),
         cmocka_unit_test(settled_waits_longer),
         cmocka_unit_test(the_first_cycle_knows_the_rate_since_attach),
