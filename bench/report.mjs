@@ -16,13 +16,10 @@ import { mkdtempSync, readFileSync, rmSync, openSync, writeSync, closeSync, stat
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { options } from './options.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const opts = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const m = a.match(/^--([a-z]+)=(.*)$/);
-  if (!m) throw new Error(`unknown argument ${a}`);
-  return [m[1], m[2]];
-}));
+const opts = options(process.argv.slice(2));
 const build = resolve(opts.build || join(here, '..', 'build'));
 const sizesMb = (opts.sizes || '100,1024').split(',').map(Number);
 const pids = Number(opts.pids || 200);

@@ -21,15 +21,12 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { options } from './options.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
-const opts = Object.fromEntries((dash < 0 ? argv : argv.slice(0, dash)).map((a) => {
-  const m = a.match(/^--([a-z]+)=(.*)$/);
-  if (!m) throw new Error(`unknown argument ${a}`);
-  return [m[1], m[2]];
-}));
+const opts = options(dash < 0 ? argv : argv.slice(0, dash));
 const pairs = Number(opts.pairs ?? 30);
 const callgrindRuns = Number(opts.callgrind ?? 0);
 const lib = resolve(opts.lib ?? join(here, '..', 'build', 'libgcstats.so'));

@@ -17,13 +17,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { options } from './options.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const opts = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const m = a.match(/^--([a-z]+)=(.*)$/);
-  if (!m) throw new Error(`unknown argument ${a}`);
-  return [m[1], m[2]];
-}));
+const opts = options(process.argv.slice(2));
 const rounds = Number(opts.rounds ?? 10);
 const lib = resolve(opts.lib ?? join(here, '..', 'build', 'libgcstats.so'));
 const node = opts.node ?? process.execPath;
