@@ -89,38 +89,39 @@ int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_conf
     return (int64_t)(period * p->draw_permille / 1000u);
 }
 
-int64_t gcs_probe_cost_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
+/* The wait that pays for a cycle on `used` bytes at the application's
+ * rate `app`: the last cycle's measure (0 before any), and at least the
+ * guess from the heap's size, since an application that is CPU-bound
+ * hides the cost (marking takes its CPU rather than adding to it). */
+static int64_t cost_wait(const struct gcs_probe *p, const struct gcs_probe_config *c, uint64_t used, double app)
 {
-    /* An application that is CPU-bound hides the cost (marking takes its
-     * CPU rather than adding to it): the cost is at least the guess from
-     * the heap's size. */
-    uint64_t cost = guess_cost_ns(c, p->used_after_full);
+    uint64_t cost = guess_cost_ns(c, used);
     if (p->last_cost_ns > cost)
         cost = p->last_cost_ns;
-    return wait_for_cost(cost, budget_rate(p->app_cpu_per_ms, c));
+    return wait_for_cost(cost, budget_rate(app, c));
 }
 
-/* Whether the budget has paid for a cycle on used_now bytes: its cost is
- * the last cycle's measure, and at least the guess from the heap's size
- * now (the heap after the last full GC may be far smaller: a 600 MB heap
- * built since a full GC on 100 MB was guessed at 68 ms, not 570, and
- * probed 20 s after its start), spread at the budget rate since the last
- * cycle gcstats asked for ended (or attach). Before any cycle was
- * measured, the application's rate is taken since the clock started. */
+int64_t gcs_probe_cost_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
+{
+    return cost_wait(p, c, p->used_after_full, p->app_cpu_per_ms);
+}
+
+/* Whether the budget has paid for a cycle on used_now bytes since the
+ * last cycle gcstats asked for ended (or attach): the guess is on the
+ * heap now, which may be far larger than after the last full GC (a 600 MB
+ * heap built since a full GC on 100 MB was guessed at 68 ms, not 570, and
+ * probed 20 s after its start). Before any cycle was measured, the
+ * application's rate is taken since the clock started. */
 static bool budget_allows(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
                           uint64_t cpu_ns, uint64_t used_now)
 {
-    uint64_t cost = guess_cost_ns(c, used_now);
     double app = p->app_cpu_per_ms;
-    if (p->cost_known) {
-        if (p->last_cost_ns > cost)
-            cost = p->last_cost_ns;
-    } else {
+    if (!p->cost_known) {
         app = 0;
         if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
             app = (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
     }
-    return now_ms - p->budget_from_ms >= wait_for_cost(cost, budget_rate(app, c));
+    return now_ms - p->budget_from_ms >= cost_wait(p, c, used_now, app);
 }
 
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,
