@@ -160,8 +160,7 @@ test('a real Prometheus scrapes the exporter during a leak: heap rising, verdict
   await promUntil(prom, base, 'a scrape of the exporter', 'up{job="gcstats"} == 1', (r) => r.length === 1);
 
   const app = watch(gcstats, ['run', '--file', join(logs, 'gc-%p.jsonl'), '--leak-min-span', '3', '--interval', '1', '--',
-    nodeBin, '--expose-gc', join(fixtures, 'leak_until_stdin.js')]);
-  await app.until('ready', (s) => s.stdout.includes('ready'));
+    nodeBin, '--expose-gc', join(fixtures, 'leak_then_stop.js'), 'heap', 'Infinity', 'signal']);
   const pid = String(app.child.pid);   // gcstats run becomes node (exec)
 
   await promUntil(prom, base, `pid ${pid}'s heap leak verdict`,
@@ -189,7 +188,7 @@ test('a real Prometheus scrapes the exporter during a leak: heap rising, verdict
     await promQuery(base, expr.replaceAll('$__rate_interval', '1m').replaceAll(/\$(instance|pid)/g, '.*'));
   }
 
-  app.child.stdin.end('stop\n');
+  app.child.kill('SIGUSR2');   // the fixture ends at its next step, exit status 0
   assert.deepEqual(await app.exited, { code: 0, signal: null }, app.seen.stderr);
   await scrapeUntil(e, `no series of pid ${pid} after its exit`, (s) => !s.some((x) => x.labels.pid === pid));
   // the next scrape without them marks them stale: an instant query finds none
