@@ -184,9 +184,12 @@ static void take_line(void *ctx, const char *line, size_t len, unsigned long lin
     struct exporter *e = ctx;
     if (len == 0)
         return;
-    /* the lock is held by the caller, around the whole chunk */
-    if (gcs_exp_model_take(&e->model, line, len, e->seen) == GCS_EXP_BAD &&
-        ++e->reading->messages <= MESSAGES_PER_FILE)
+    /* A scrape sees each line's effect whole; the message is written
+     * after the lock is let go (stderr may block). */
+    pthread_mutex_lock(&e->lock);
+    bool bad = gcs_exp_model_take(&e->model, line, len, e->seen) == GCS_EXP_BAD;
+    pthread_mutex_unlock(&e->lock);
+    if (bad && ++e->reading->messages <= MESSAGES_PER_FILE)
         fprintf(stderr, "gcstats exporter: %s:%lu: not a gcstats line%s\n", e->reading->path, line_no,
                 e->reading->messages == MESSAGES_PER_FILE ? " (more are only counted)" : "");
 }
@@ -323,10 +326,8 @@ static bool read_source(struct exporter *e, struct source *s)
         if (n <= 0)
             break;
         s->offset += n;
-        pthread_mutex_lock(&e->lock);
         e->seen = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
         bool fed = gcs_linebuf_feed(&s->lines, buf, (size_t)n, take_line, e);
-        pthread_mutex_unlock(&e->lock);
         if (!fed) {
             fprintf(stderr, "gcstats exporter: %s: out of memory\n", s->path);
             break;
