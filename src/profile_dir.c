@@ -96,18 +96,26 @@ bool gcs_profile_dir_write(const struct gcs_heapprofile *p, int64_t ts_ms, uint3
     if (!enabled || written >= GCS_PROFILE_FILES_MAX)
         return false;
     gcs_heapprofile_name(name, ts_ms, (long)getpid(), isolate);
-    if ((size_t)snprintf(path, cap, "%s/%s", profile_dir, name) >= cap)
+    /* Written under a .tmp name and renamed when whole: an exit that cuts
+     * the write short (the writer gets 0.5 s) leaves no .heapprofile that
+     * DevTools would fail to load. */
+    char tmp[GCS_PROFILE_PATH_MAX + 8];
+    if ((size_t)snprintf(path, cap, "%s/%s", profile_dir, name) >= cap ||
+        (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
         return false;
     /* A new file only (O_EXCL: never through a link someone left there). */
-    sink.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+    sink.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
     sink.len = 0;
     if (sink.fd < 0)
         return false;
     bool ok = gcs_heapprofile_write(p, to_file, &sink) && flush(&sink);
     if (close(sink.fd) != 0)
         ok = false;
+    /* rename() replaces a link at the final name, never follows it */
+    if (ok && rename(tmp, path) != 0)
+        ok = false;
     if (!ok)
-        unlink(path);
+        unlink(tmp);
     else
         written++;
     return ok;

@@ -21,8 +21,9 @@ bool gcs_profile_dir_enabled(void);
 #define GCS_PROFILE_FILES_MAX 32
 
 /* Writer thread: writes p as a new file named for ts_ms, this process and
- * the isolate, and puts its path in path. False (and no file left behind)
- * if it could not be written whole, or GCS_PROFILE_FILES_MAX were written. */
+ * the isolate (under a .tmp name, renamed when whole), and puts its path
+ * in path. False (and no file left behind) if it could not be written
+ * whole, or GCS_PROFILE_FILES_MAX were written. */
 bool gcs_profile_dir_write(const struct gcs_heapprofile *p, int64_t ts_ms, uint32_t isolate, char *path, size_t cap);
 
 #endif

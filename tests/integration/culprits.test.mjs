@@ -12,7 +12,7 @@
 // self.sampler_starts counts the starts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fixtures, nodeBin, runNodeWithLines, byEvent, tempDir } from './harness.mjs';
 
@@ -162,8 +162,9 @@ test('a heap leak line is followed by a culprits line naming the leaking functio
   assert.ok(again, `the leak's site again: ${JSON.stringify(next.sites)}`);
   assert.ok(again.growth_bytes >= 0 && again.growth_bytes === again.bytes - c.sites[0].bytes,
     `growth ${again.growth_bytes} from ${c.sites[0].bytes} to ${again.bytes}`);
-  // Each line its own file.
+  // Each line its own file, and nothing else in the directory (no .tmp left).
   assert.notEqual(assertHeapProfile(next, dir, start.pid), first);
+  assert.deepEqual(readdirSync(dir).sort(), culprits.filter((l) => l.profile).map((l) => basename(l.profile)).sort());
 });
 
 // Started now, to run beside the tests above (CI's time): each waits for
