@@ -5,6 +5,14 @@
 // against the true rate (which the workload measures itself at the end),
 // and, on the same post-compaction heap samples, node-memwatch's rule ("the
 // heap grew at 5 full GCs in a row", the first sample counting as growth).
+// For heap leaks also: when the leaking isolate's first `culprits` line came,
+// and whether its top site was the leaking code. That code is the statement
+// marked `// culprit` in the workload's source. A site is named by the line
+// where its function starts, and a function V8 inlined is charged to its
+// caller's start, so the top site is right when its url ends in that file
+// and its line lies from the start of the function around the mark (the
+// nearest line at or above it with `=>` or `function`) to the mark. External
+// leaks get no culprits line.
 //
 //   node bench/detect/run.mjs [--runs N] [--leak-runs N] [--duration S] [--jobs J] [--only a,b] [--lib PATH] [--node PATH]
 //                             [--set GCSTATS_X=V ...]
@@ -13,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
+import { join, resolve, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,17 +34,27 @@ const out = mkdtempSync(join(tmpdir(), 'gcstats-detect-'));
 const settings = Object.fromEntries(process.argv.flatMap((a, i) =>
   process.argv[i - 1] === '--set' ? [a.split(/=(.*)/s).slice(0, 2)] : []));
 
-// leak: is it one; isolate: where; rate: which true rate applies.
+function culpritSpan(file) {
+  const source = readFileSync(join(here, 'workloads', file), 'utf8').split('\n');
+  const mark = source.findIndex((l) => l.includes('// culprit'));
+  if (mark < 0) throw new Error(`no line marked // culprit in ${file}`);
+  let start = mark;
+  while (start > 0 && !/=>|\bfunction\b/.test(source[start])) start--;
+  return { file, from: start + 1, to: mark + 1 };
+}
+const heapLeak = culpritSpan('common.js');
+
+// leak: is it one; isolate: where; rate: which true rate applies; culprit: the leaking code.
 const WORKLOADS = [
   { name: 'steady', leak: false, runs: Number(arg('runs', 10)) },
   { name: 'sawtooth', leak: false, runs: Number(arg('runs', 10)) },
   { name: 'warmup', leak: false, runs: Number(arg('runs', 10)) },
-  { name: 'slow_leak', leak: true, memory: 'heap', rate: 'heapRate', runs: Number(arg('runs', 10)) },
-  { name: 'fast_leak', leak: true, memory: 'heap', rate: 'heapRate', runs: Number(arg('leak-runs', 3)) },
+  { name: 'slow_leak', leak: true, memory: 'heap', rate: 'heapRate', culprit: heapLeak, runs: Number(arg('runs', 10)) },
+  { name: 'fast_leak', leak: true, memory: 'heap', rate: 'heapRate', culprit: heapLeak, runs: Number(arg('leak-runs', 3)) },
   { name: 'buffer_leak', leak: true, memory: 'external', rate: 'externalRate', runs: Number(arg('leak-runs', 3)) },
-  { name: 'worker_leak', leak: true, memory: 'heap', rate: 'heapRate', isolate: 2, runs: Number(arg('leak-runs', 3)) },
-  { name: 'leak_stops', leak: true, memory: 'heap', rate: 'heapRate', runs: Number(arg('leak-runs', 3)) },
-  { name: 'idle_leak', leak: true, memory: 'heap', rate: 'heapRate', runs: Number(arg('leak-runs', 3)) },
+  { name: 'worker_leak', leak: true, memory: 'heap', rate: 'heapRate', culprit: heapLeak, isolate: 2, runs: Number(arg('leak-runs', 3)) },
+  { name: 'leak_stops', leak: true, memory: 'heap', rate: 'heapRate', culprit: heapLeak, runs: Number(arg('leak-runs', 3)) },
+  { name: 'idle_leak', leak: true, memory: 'heap', rate: 'heapRate', culprit: culpritSpan('idle_leak.js'), runs: Number(arg('leak-runs', 3)) },
 ];
 const only = arg('only', '');
 const selected = only ? WORKLOADS.filter((w) => only.split(',').includes(w.name)) : WORKLOADS;
@@ -85,6 +103,8 @@ function analyse(w, lines, truth, started) {
   const samples = stats.map((l) => ({ t: (Date.parse(l.ts) - t0) / 1000, bytes: l.heap.used }));
   const firstLeak = leaks.find((l) => l.isolate === isolate && l.memory === w.memory);
   const lastVerdictLine = [...mine].reverse().find((l) => l.verdict);
+  const firstCulprits = lines.find((l) => l.event === 'culprits' && l.isolate === isolate && Date.parse(l.ts) <= endMs);
+  const top = firstCulprits?.sites[0];
   return {
     fullGcs: stats.length,
     probed: stats.filter((l) => l.probe === true).length,
@@ -95,6 +115,9 @@ function analyse(w, lines, truth, started) {
     leakEnd: lines.some((l) => l.event === 'leak_end' && l.isolate === isolate && Date.parse(l.ts) <= endMs),
     finalState: lastVerdictLine?.verdict.state ?? 'none',
     memwatchS: memwatchRule(samples),
+    culpritsS: firstCulprits ? (Date.parse(firstCulprits.ts) - t0) / 1000 : null,
+    topSite: top ? `${top.function || '(anonymous)'} ${top.url}:${top.line}:${top.column}` : null,
+    culpritRight: firstCulprits && w.culprit ? basename(top?.url ?? '') === w.culprit.file && top.line >= w.culprit.from && top.line <= w.culprit.to : null,
   };
 }
 
@@ -112,17 +135,19 @@ await Promise.all(Array.from({ length: jobs }, worker));
 
 const median = (xs) => { const s = xs.filter((x) => x != null).sort((a, b) => a - b); if (!s.length) return null; const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const fmt = (x, d = 0) => (x == null ? '-' : x.toFixed(d));
+const spread = (xs) => (xs.length ? `${fmt(median(xs), 1)}; ${fmt(Math.min(...xs), 1)}-${fmt(Math.max(...xs), 1)}` : '-');
 const settingsText = Object.keys(settings).length ? Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') : 'default settings';
 console.log(`node ${spawnVersion()}, ${duration} s runs, ${settingsText}, ${jobs} at a time; raw lines in ${out}\n`);
-console.log('| workload | runs | full GCs per run (median) | of them probed | runs with a leak line | within 30 s | first leak line, s (median; min-max) | rate error (median; max) | leak_end seen | memwatch rule fired | memwatch first, s (median) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| workload | runs | full GCs per run (median) | of them probed | runs with a leak line | within 30 s | first leak line, s (median; min-max) | rate error (median; max) | leak_end seen | memwatch rule fired | memwatch first, s (median) | top culprit right | first culprits line, s (median; min-max) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const w of selected) {
   const rs = results.get(w.name);
   const detected = rs.filter((r) => (w.leak ? r.firstLeakS != null : r.alarms > 0));
   const times = rs.map((r) => r.firstLeakS).filter((x) => x != null);
   const errs = rs.filter((r) => r.rate != null && r.trueRate).map((r) => Math.abs(r.rate - r.trueRate) / r.trueRate * 100);
   const mw = rs.filter((r) => r.memwatchS != null);
-  console.log(`| ${w.name}${w.leak ? '' : ' (no leak)'} | ${rs.length} | ${fmt(median(rs.map((r) => r.fullGcs)))} | ${fmt(median(rs.map((r) => r.probed)))} | ${detected.length}${w.leak ? '' : ' (false alarms)'} | ${w.leak ? times.filter((t) => t <= 30).length : '-'} | ${times.length ? `${fmt(median(times), 1)}; ${fmt(Math.min(...times), 1)}-${fmt(Math.max(...times), 1)}` : '-'} | ${errs.length ? `${fmt(median(errs), 1)}%; ${fmt(Math.max(...errs), 1)}%` : '-'} | ${w.name === 'leak_stops' ? rs.filter((r) => r.leakEnd).length : '-'} | ${mw.length} of ${rs.length} | ${fmt(median(mw.map((r) => r.memwatchS)), 1)} |`);
+  const withCulprits = rs.filter((r) => r.culpritRight != null);
+  console.log(`| ${w.name}${w.leak ? '' : ' (no leak)'} | ${rs.length} | ${fmt(median(rs.map((r) => r.fullGcs)))} | ${fmt(median(rs.map((r) => r.probed)))} | ${detected.length}${w.leak ? '' : ' (false alarms)'} | ${w.leak ? times.filter((t) => t <= 30).length : '-'} | ${spread(times)} | ${errs.length ? `${fmt(median(errs), 1)}%; ${fmt(Math.max(...errs), 1)}%` : '-'} | ${w.name === 'leak_stops' ? rs.filter((r) => r.leakEnd).length : '-'} | ${mw.length} of ${rs.length} | ${fmt(median(mw.map((r) => r.memwatchS)), 1)} | ${w.culprit ? `${withCulprits.filter((r) => r.culpritRight).length} of ${withCulprits.length}` : '-'} | ${w.culprit ? spread(withCulprits.map((r) => r.culpritsS)) : '-'} |`);
 }
 
 function spawnVersion() {

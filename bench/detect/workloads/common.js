@@ -34,7 +34,7 @@ function steadyLoad({ perTick = 20 } = {}) {
 function heapLeak(store, bytesPerSec) {
   const perStep = Math.max(1, Math.round(bytesPerSec / 10 / 120));   // ~120 bytes per object
   return setInterval(() => {
-    for (let i = 0; i < perStep; i++) store.push({ a: i, b: 'leak', c: [i, i + 1] });
+    for (let i = 0; i < perStep; i++) store.push({ a: i, b: 'leak', c: [i, i + 1] });   // culprit: run.mjs expects the top site here
   }, 100);
 }
 
