@@ -12,7 +12,9 @@
 // caller's start, so the top site is right when its url ends in that file
 // and its line lies from the start of the function around the mark (the
 // nearest line at or above it with `=>` or `function`) to the mark. External
-// leaks get no culprits line.
+// leaks get no culprits line. For the other workloads: whether V8's heap
+// sampler started (any isolate's last tick, end or exit line), and whether
+// any memory series was "growing" or a "leak" behind it.
 //
 //   node bench/detect/run.mjs [--runs N] [--leak-runs N] [--duration S] [--jobs J] [--only a,b] [--lib PATH] [--node PATH]
 //                             [--set GCSTATS_X=V ...]
@@ -105,6 +107,9 @@ function analyse(w, lines, truth, started) {
   const lastVerdictLine = [...mine].reverse().find((l) => l.verdict);
   const firstCulprits = lines.find((l) => l.event === 'culprits' && l.isolate === isolate && Date.parse(l.ts) <= endMs);
   const top = firstCulprits?.sites[0];
+  const lastSelf = new Map(lines.filter((l) => l.self).map((l) => [l.isolate, l.self]));
+  const growing = new Set(lines.filter((l) => l.event === 'stats').flatMap((l) =>
+    Object.keys(l.trend).filter((m) => ['growing', 'leak'].includes(l.trend[m].state))));
   return {
     fullGcs: stats.length,
     probed: stats.filter((l) => l.probe === true).length,
@@ -118,6 +123,8 @@ function analyse(w, lines, truth, started) {
     culpritsS: firstCulprits ? (Date.parse(firstCulprits.ts) - t0) / 1000 : null,
     topSite: top ? `${top.function || '(anonymous)'} ${top.url}:${top.line}:${top.column}` : null,
     culpritRight: firstCulprits && w.culprit ? basename(top?.url ?? '') === w.culprit.file && top.line >= w.culprit.from && top.line <= w.culprit.to : null,
+    samplerStarts: Math.max(0, ...[...lastSelf.values()].map((s) => s.sampler_starts)),
+    growing: [...growing],
   };
 }
 
@@ -138,8 +145,8 @@ const fmt = (x, d = 0) => (x == null ? '-' : x.toFixed(d));
 const spread = (xs) => (xs.length ? `${fmt(median(xs), 1)}; ${fmt(Math.min(...xs), 1)}-${fmt(Math.max(...xs), 1)}` : '-');
 const settingsText = Object.keys(settings).length ? Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') : 'default settings';
 console.log(`node ${spawnVersion()}, ${duration} s runs, ${settingsText}, ${jobs} at a time; raw lines in ${out}\n`);
-console.log('| workload | runs | full GCs per run (median) | of them probed | runs with a leak line | within 30 s | first leak line, s (median; min-max) | rate error (median; max) | leak_end seen | memwatch rule fired | memwatch first, s (median) | top culprit right | first culprits line, s (median; min-max) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| workload | runs | full GCs per run (median) | of them probed | runs with a leak line | within 30 s | first leak line, s (median; min-max) | rate error (median; max) | leak_end seen | memwatch rule fired | memwatch first, s (median) | top culprit right | first culprits line, s (median; min-max) | sampler started | series growing |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const w of selected) {
   const rs = results.get(w.name);
   const detected = rs.filter((r) => (w.leak ? r.firstLeakS != null : r.alarms > 0));
@@ -147,7 +154,8 @@ for (const w of selected) {
   const errs = rs.filter((r) => r.rate != null && r.trueRate).map((r) => Math.abs(r.rate - r.trueRate) / r.trueRate * 100);
   const mw = rs.filter((r) => r.memwatchS != null);
   const withCulprits = rs.filter((r) => r.culpritRight != null);
-  console.log(`| ${w.name}${w.leak ? '' : ' (no leak)'} | ${rs.length} | ${fmt(median(rs.map((r) => r.fullGcs)))} | ${fmt(median(rs.map((r) => r.probed)))} | ${detected.length}${w.leak ? '' : ' (false alarms)'} | ${w.leak ? times.filter((t) => t <= 30).length : '-'} | ${spread(times)} | ${errs.length ? `${fmt(median(errs), 1)}%; ${fmt(Math.max(...errs), 1)}%` : '-'} | ${w.name === 'leak_stops' ? rs.filter((r) => r.leakEnd).length : '-'} | ${mw.length} of ${rs.length} | ${fmt(median(mw.map((r) => r.memwatchS)), 1)} | ${w.culprit ? `${withCulprits.filter((r) => r.culpritRight).length} of ${withCulprits.length}` : '-'} | ${w.culprit ? spread(withCulprits.map((r) => r.culpritsS)) : '-'} |`);
+  const growingMemories = [...new Set(rs.flatMap((r) => r.growing))];
+  console.log(`| ${w.name}${w.leak ? '' : ' (no leak)'} | ${rs.length} | ${fmt(median(rs.map((r) => r.fullGcs)))} | ${fmt(median(rs.map((r) => r.probed)))} | ${detected.length}${w.leak ? '' : ' (false alarms)'} | ${w.leak ? times.filter((t) => t <= 30).length : '-'} | ${spread(times)} | ${errs.length ? `${fmt(median(errs), 1)}%; ${fmt(Math.max(...errs), 1)}%` : '-'} | ${w.name === 'leak_stops' ? rs.filter((r) => r.leakEnd).length : '-'} | ${mw.length} of ${rs.length} | ${fmt(median(mw.map((r) => r.memwatchS)), 1)} | ${w.culprit ? `${withCulprits.filter((r) => r.culpritRight).length} of ${withCulprits.length}` : '-'} | ${w.culprit ? spread(withCulprits.map((r) => r.culpritsS)) : '-'} | ${w.leak ? '-' : `${rs.filter((r) => r.samplerStarts > 0).length} of ${rs.length}`} | ${w.leak ? '-' : `${rs.filter((r) => r.growing.length).length} of ${rs.length}${growingMemories.length ? ` (${growingMemories.join(', ')})` : ''}`} |`);
 }
 
 function spawnVersion() {
