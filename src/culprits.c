@@ -40,7 +40,76 @@ static bool same_frame(const struct gcs_js_frame *a, const struct gcs_js_frame *
 void gcs_culprit_table_init(struct gcs_culprit_table *t)
 {
     t->n = 0;
-    t->total_bytes = t->total_samples = t->other_bytes = 0;
+    t->total_bytes = t->total_samples = t->other_bytes = t->held_bytes = 0;
+}
+
+static int64_t recent_ms(int64_t sampled_ms)
+{
+    int64_t half = sampled_ms > 0 ? sampled_ms / 2 : 0;
+    return half < GCS_CULPRIT_HELD_RECENT_MS ? half : GCS_CULPRIT_HELD_RECENT_MS;
+}
+
+int64_t gcs_culprit_held_after_ms(int64_t sampled_ms)
+{
+    return recent_ms(sampled_ms);
+}
+
+uint64_t gcs_culprit_held_below(uint64_t newest_sample_id, int64_t sampled_ms)
+{
+    if (sampled_ms <= 0)
+        return newest_sample_id / 2;
+    /* The numbers taken in the recent part, at an even rate. */
+    unsigned __int128 recent = (unsigned __int128)newest_sample_id * (uint64_t)recent_ms(sampled_ms);
+    return newest_sample_id - (uint64_t)(recent / (uint64_t)sampled_ms);
+}
+
+void gcs_culprit_table_hold(struct gcs_culprit_table *t, int site, uint64_t bytes)
+{
+    if (site < 0 || (size_t)site >= t->n)
+        return;
+    t->site[site].held_bytes += bytes;
+    t->held_bytes += bytes;
+}
+
+void gcs_culprit_node_map_clear(struct gcs_culprit_node_map *m)
+{
+    memset(m->used, 0, sizeof m->used);
+    m->n = 0;
+}
+
+static size_t node_slot(uint32_t id)
+{
+    return (size_t)((id * 2654435761u) & (GCS_CULPRIT_NODE_MAP - 1));
+}
+
+bool gcs_culprit_node_map_put(struct gcs_culprit_node_map *m, uint32_t node_id, int site)
+{
+    size_t i = node_slot(node_id);
+    for (size_t probes = 0; probes < GCS_CULPRIT_NODE_MAP; probes++, i = (i + 1) & (GCS_CULPRIT_NODE_MAP - 1)) {
+        if (m->used[i] && m->id[i] != node_id)
+            continue;
+        if (!m->used[i]) {
+            /* Half full at most: probes stay short. */
+            if (m->n >= GCS_CULPRIT_NODE_MAP / 2)
+                return false;
+            m->used[i] = true;
+            m->id[i] = node_id;
+            m->n++;
+        }
+        m->site[i] = (int16_t)site;
+        return true;
+    }
+    return false;
+}
+
+int gcs_culprit_node_map_get(const struct gcs_culprit_node_map *m, uint32_t node_id)
+{
+    size_t i = node_slot(node_id);
+    for (size_t probes = 0; probes < GCS_CULPRIT_NODE_MAP && m->used[i];
+         probes++, i = (i + 1) & (GCS_CULPRIT_NODE_MAP - 1))
+        if (m->id[i] == node_id)
+            return m->site[i];
+    return -1;
 }
 
 uint64_t gcs_culprit_unscale(uint64_t size, uint64_t scaled, uint64_t interval_bytes)
@@ -53,11 +122,11 @@ uint64_t gcs_culprit_unscale(uint64_t size, uint64_t scaled, uint64_t interval_b
     return n == 0 && scaled > 0 ? 1 : n;
 }
 
-void gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame *const *path, int depth,
-                           uint64_t size, uint64_t count, uint64_t interval_bytes)
+int gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame *const *path, int depth,
+                          uint64_t size, uint64_t count, uint64_t interval_bytes)
 {
     if (depth <= 0 || count == 0)
-        return;
+        return -1;
     uint64_t bytes = size * count;
     uint64_t samples = gcs_culprit_unscale(size, count, interval_bytes);
     t->total_bytes += bytes;
@@ -82,7 +151,7 @@ void gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_fram
     if (s == NULL) {
         if (t->n == GCS_CULPRIT_TABLE) {
             t->other_bytes += bytes;
-            return;
+            return -1;
         }
         s = &t->site[t->n++];
         memset(s, 0, sizeof *s);
@@ -107,11 +176,15 @@ void gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_fram
             s->callers[s->ncallers++] = *path[i];
         }
     }
+    return (int)(s - t->site);
 }
 
-/* Bytes first, then the key: the same profile always ranks the same. */
+/* Held bytes first, then live bytes (which decide alone when nothing is
+ * held yet), then the key: the same profile always ranks the same. */
 static bool ranks_before(const struct gcs_culprit_site *a, const struct gcs_culprit_site *b)
 {
+    if (a->held_bytes != b->held_bytes)
+        return a->held_bytes > b->held_bytes;
     return a->bytes != b->bytes ? a->bytes > b->bytes : a->key < b->key;
 }
 
@@ -132,6 +205,7 @@ void gcs_culprits_rank(struct gcs_culprit_table *t, struct gcs_culprit_memory *m
     }
     out->total_bytes = t->total_bytes;
     out->total_samples = t->total_samples;
+    out->held_bytes = t->held_bytes;
     out->n = want < GCS_CULPRITS_SHOWN ? want : GCS_CULPRITS_SHOWN;
     for (size_t i = 0; i < out->n; i++) {
         struct gcs_culprit_site *s = &out->top[i];

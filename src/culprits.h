@@ -54,6 +54,7 @@ struct gcs_culprit_site {
     struct gcs_js_frame frame;
     uint64_t key;                         /* hash of the frame: function, url, line, column */
     uint64_t bytes;                       /* live bytes, as V8 estimates them from its samples */
+    uint64_t held_bytes;                  /* of them, in samples old enough to be held (the ranking) */
     uint64_t samples;                     /* samples taken (before V8's scaling) */
     struct gcs_js_frame callee;           /* the allocating frame when it is not the site; function "" if none */
     struct gcs_js_frame callers[GCS_CULPRIT_CALLERS];   /* outwards from the site */
@@ -68,15 +69,54 @@ struct gcs_culprit_table {
     size_t n;
     uint64_t total_bytes, total_samples;
     uint64_t other_bytes;                 /* of sites beyond the table */
+    uint64_t held_bytes;                  /* of all sites */
 };
 
 void gcs_culprit_table_init(struct gcs_culprit_table *t);
 /* Charges the live allocations of one profile node: `count` objects of
  * `size` bytes (V8's estimate, scaled from its samples at mean interval
  * `interval_bytes`), allocated with the stack path[0..depth) (outermost
- * first, the allocating frame last). */
-void gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame *const *path, int depth,
-                           uint64_t size, uint64_t count, uint64_t interval_bytes);
+ * first, the allocating frame last). Returns the site's index in t, or
+ * -1 when nothing was charged or the bytes went to `other`. */
+int gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame *const *path, int depth,
+                          uint64_t size, uint64_t count, uint64_t interval_bytes);
+
+/* Held memory: what has stayed alive for a while, not only since the
+ * last full GC. A cache whose entries live for seconds holds as many
+ * live bytes at every reading, and can hold more than a leak that has
+ * grown for a few seconds only (bench/detect's slow_leak: its sessions
+ * had 54% of the first line's live bytes); but none of its samples is
+ * old, while a leak's are spread over the whole time sampled. V8 numbers
+ * its samples in the order they were taken, so a sample's number tells
+ * its age in bytes allocated since sampling began; read as time, that
+ * assumes the application allocates at an even rate.
+ *
+ * A sample is held when it was taken before the last
+ * min(half the time sampled, GCS_CULPRIT_HELD_RECENT_MS): the number
+ * below which a sample is held, given the highest sample number alive. */
+#define GCS_CULPRIT_HELD_RECENT_MS 60000
+uint64_t gcs_culprit_held_below(uint64_t newest_sample_id, int64_t sampled_ms);
+/* How long ago, in ms, the samples counted as held were taken at least. */
+int64_t gcs_culprit_held_after_ms(int64_t sampled_ms);
+/* Charges a held sample's bytes to site `site` (an index from
+ * gcs_culprit_table_add; -1 is ignored). */
+void gcs_culprit_table_hold(struct gcs_culprit_table *t, int site, uint64_t bytes);
+
+/* Which site each profile node's allocations were charged to, by V8's node
+ * id, for the samples (which name their node). Open addressing: twice
+ * the nodes ever read. */
+#define GCS_CULPRIT_NODE_MAP 8192
+struct gcs_culprit_node_map {
+    uint32_t id[GCS_CULPRIT_NODE_MAP];
+    int16_t site[GCS_CULPRIT_NODE_MAP];
+    bool used[GCS_CULPRIT_NODE_MAP];
+    size_t n;
+};
+void gcs_culprit_node_map_clear(struct gcs_culprit_node_map *m);
+/* False when full (then the node's samples count for no site). */
+bool gcs_culprit_node_map_put(struct gcs_culprit_node_map *m, uint32_t node_id, int site);
+/* The site, or -1 for a node not put. */
+int gcs_culprit_node_map_get(const struct gcs_culprit_node_map *m, uint32_t node_id);
 /* The samples V8 took for `scaled` estimated objects of `size` bytes
  * (it divides by 1 - exp(-size / interval) and rounds): undone here. */
 uint64_t gcs_culprit_unscale(uint64_t size, uint64_t scaled, uint64_t interval_bytes);
@@ -97,6 +137,8 @@ struct gcs_culprits {
     uint32_t report;                      /* the leak line's report number it goes with */
     uint64_t interval_bytes;
     uint64_t total_bytes, total_samples;
+    uint64_t held_bytes;
+    int64_t held_after_ms;                /* samples taken at least this long ago are held */
     uint64_t samples_at_leak;             /* samples when the leak line came (fewer: the line waited) */
     uint64_t read_ns;                     /* the pause reading and ranking took on the isolate's thread */
     uint32_t nodes;                       /* profile nodes read */
@@ -110,7 +152,7 @@ struct gcs_culprits {
     struct gcs_culprit_site top[GCS_CULPRITS_SHOWN];
 };
 
-/* Ranks t's sites by bytes into out->top (at most GCS_CULPRITS_SHOWN),
+/* Ranks t's sites by held bytes, then live bytes, into out->top (at most GCS_CULPRITS_SHOWN),
  * sets their growth against *mem (when it has a previous line), and then
  * remembers this line's sites in *mem. Sorts t in place. */
 void gcs_culprits_rank(struct gcs_culprit_table *t, struct gcs_culprit_memory *mem, struct gcs_culprits *out);

@@ -406,7 +406,8 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
     struct gcs_heapprofile *copy = NULL;
     if (gcs_profile_dir_enabled() && !atomic_flag_test_and_set(&profile_copy_busy))
         copy = &profile_copy;
-    bool read = gcs_v8_profiler_read(isolate, culprits_interval, &culprits_table, copy, &reading);
+    int64_t sampled_ms = gcs_wall_ms() - s->sampler_since_ms;
+    bool read = gcs_v8_profiler_read(isolate, culprits_interval, sampled_ms, &culprits_table, copy, &reading);
     bool copy_handed_over = false;
     if (read && s->culprits_tries == 0)
         s->culprits_first_samples = culprits_table.total_samples;
@@ -427,6 +428,7 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
             c->isolate = atomic_load(&s->number);
             c->ts_ms = gcs_wall_ms();
             c->since_ms = s->sampler_since_ms;
+            c->held_after_ms = gcs_culprit_held_after_ms(sampled_ms);
             c->report = s->culprits_report;
             c->samples_at_leak = s->culprits_first_samples;
             c->interval_bytes = culprits_interval;

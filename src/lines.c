@@ -392,6 +392,8 @@ static size_t format_culprits(struct gcs_json *j, const struct gcs_record *r, co
     gcs_json_u64(j, "sampled_bytes", c->total_bytes);
     gcs_json_u64(j, "samples", c->total_samples);
     gcs_json_u64(j, "samples_at_leak", c->samples_at_leak);
+    gcs_json_u64(j, "held_bytes", c->held_bytes);
+    gcs_json_fixed(j, "held_after_s", (double)c->held_after_ms / 1000.0, 1);
     gcs_json_u64(j, "nodes", c->nodes);
     gcs_json_bool(j, "cut", c->cut);
     gcs_json_str(j, "profile", c->profile_path[0] ? c->profile_path : NULL);
@@ -411,6 +413,7 @@ static size_t format_culprits(struct gcs_json *j, const struct gcs_record *r, co
         gcs_json_u64(j, "column", (uint64_t)s->frame.column);
         gcs_json_u64(j, "bytes", s->bytes);
         gcs_json_fixed(j, "share", c->total_bytes ? (double)s->bytes / (double)c->total_bytes : 0.0, 3);
+        gcs_json_u64(j, "held_bytes", s->held_bytes);
         gcs_json_u64(j, "samples", s->samples);
         if (s->have_growth)
             gcs_json_i64(j, "growth_bytes", s->growth_bytes);

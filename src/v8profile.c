@@ -145,6 +145,7 @@ static struct {
     const struct gcs_js_frame *path[MAX_DEPTH];
     const void *node[MAX_DEPTH];
     size_t next_child[MAX_DEPTH];
+    struct gcs_culprit_node_map sites_of_nodes;
 } work;
 
 static bool read_tree(void *isolate, const void *root, uint64_t interval, struct gcs_culprit_table *t,
@@ -174,18 +175,22 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
                 if (!vector_at(node, L->node_allocations, (size_t)L->allocation_size, &alloc, &nalloc))
                     return false;
                 uint64_t self_bytes = 0;
+                int site = -1;
                 for (size_t i = 0; i < nalloc; i++) {
                     const char *a = alloc + i * (size_t)L->allocation_size;
                     uint64_t size;
                     uint32_t count;
                     memcpy(&size, a + L->allocation_bytes, sizeof size);
                     memcpy(&count, a + L->allocation_count, sizeof count);
-                    gcs_culprit_table_add(t, work.path, depth, size, count, interval);
+                    /* the same site for every allocation of a node: it depends on the stack alone */
+                    site = gcs_culprit_table_add(t, work.path, depth, size, count, interval);
                     self_bytes += size * count;
                 }
+                uint32_t node_id = (uint32_t)i32_at(node, L->node_id);
+                if (site >= 0)
+                    gcs_culprit_node_map_put(&work.sites_of_nodes, node_id, site);
                 if (copy != NULL)
-                    gcs_heapprofile_add(copy, depth - 1, f, i32_at(node, L->node_script_id),
-                                        (uint32_t)i32_at(node, L->node_id), self_bytes);
+                    gcs_heapprofile_add(copy, depth - 1, f, i32_at(node, L->node_script_id), node_id, self_bytes);
             }
         }
         /* The next child of the innermost node that has one left. */
@@ -209,10 +214,39 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
     }
 }
 
-/* The profile's samples into copy: AllocationProfile::GetSamples() gives a
- * reference to its std::vector<Sample>. At most the copy's room is read;
- * samples of nodes the copy does not hold are dropped (heapprofile.h). */
-static bool read_samples(void *profile, struct gcs_heapprofile *copy)
+struct sample {
+    uint32_t node_id;
+    uint64_t bytes, id;
+};
+
+/* Sample i of the vector; false for a collected object's (V8 14 can keep
+ * those too, when asked to: gcstats never does; only live ones are the
+ * tree's). bytes: as node's inspector writes them for --heap-prof, the
+ * object's size times the count V8 scaled it to. */
+static bool live_sample(const char *first, size_t i, struct sample *out)
+{
+    const struct gcs_alloc_profile_layout *L = fn.layout;
+    const char *s = first + i * (size_t)L->sample_size;
+    if (L->sample_is_live >= 0 && s[L->sample_is_live] == 0)
+        return false;
+    uint32_t count;
+    uint64_t size;
+    memcpy(&out->node_id, s + L->sample_node_id, sizeof out->node_id);
+    memcpy(&size, s + L->sample_bytes, sizeof size);
+    memcpy(&count, s + L->sample_count, sizeof count);
+    memcpy(&out->id, s + L->sample_id, sizeof out->id);
+    out->bytes = size * count;
+    return true;
+}
+
+/* The profile's samples (AllocationProfile::GetSamples() gives a reference
+ * to its std::vector<Sample>, in no particular order): the held ones are
+ * charged to their nodes' sites in t, and, unless copy is NULL, they go
+ * into copy, as many as it has room for (samples of nodes the copy does
+ * not hold are dropped: heapprofile.h). At most GCS_PROFILE_MAX_SAMPLES
+ * are looked at, twice: first for the newest, then to charge them. */
+static bool read_samples(void *profile, int64_t sampled_ms, struct gcs_culprit_table *t,
+                         struct gcs_heapprofile *copy)
 {
     const struct gcs_alloc_profile_layout *L = fn.layout;
     void *const *vtable = ptr_at(profile, 0);
@@ -222,34 +256,35 @@ static bool read_samples(void *profile, struct gcs_heapprofile *copy)
     size_t n;
     if (samples == NULL || !vector_at(samples, 0, (size_t)L->sample_size, &first, &n))
         return false;
+    if (n > GCS_PROFILE_MAX_SAMPLES)
+        n = GCS_PROFILE_MAX_SAMPLES;
+    struct sample one;
+    uint64_t newest = 0;
+    for (size_t i = 0; i < n; i++)
+        if (live_sample(first, i, &one) && one.id > newest)
+            newest = one.id;
+    uint64_t held_below = gcs_culprit_held_below(newest, sampled_ms);
     for (size_t i = 0; i < n; i++) {
-        if (copy->nsamples == GCS_HEAPPROFILE_MAX_SAMPLES) {
-            copy->cut = true;   /* the rest is not even looked at */
-            break;
-        }
-        const char *s = first + i * (size_t)L->sample_size;
-        uint32_t node_id, count;
-        uint64_t size, id;
-        memcpy(&node_id, s + L->sample_node_id, sizeof node_id);
-        memcpy(&size, s + L->sample_bytes, sizeof size);
-        memcpy(&count, s + L->sample_count, sizeof count);
-        memcpy(&id, s + L->sample_id, sizeof id);
-        /* V8 14 can keep collected objects' samples too (when asked to:
-         * gcstats never does); only live ones are the tree's. */
-        if (L->sample_is_live >= 0 && s[L->sample_is_live] == 0)
+        if (!live_sample(first, i, &one))
             continue;
-        /* As node's inspector writes them for --heap-prof: the object's
-         * size times the count V8 scaled it to. */
-        gcs_heapprofile_add_sample(copy, node_id, size * count, id);
+        if (one.id < held_below)
+            gcs_culprit_table_hold(t, gcs_culprit_node_map_get(&work.sites_of_nodes, one.node_id), one.bytes);
+        if (copy == NULL)
+            continue;
+        if (copy->nsamples == GCS_HEAPPROFILE_MAX_SAMPLES)
+            copy->cut = true;
+        else
+            gcs_heapprofile_add_sample(copy, one.node_id, one.bytes, one.id);
     }
     return true;
 }
 
-bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_culprit_table *t,
+bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, int64_t sampled_ms, struct gcs_culprit_table *t,
                           struct gcs_heapprofile *copy, struct gcs_profile_reading *out)
 {
     memset(out, 0, sizeof *out);
     gcs_culprit_table_init(t);
+    gcs_culprit_node_map_clear(&work.sites_of_nodes);
     if (copy != NULL)
         gcs_heapprofile_reset(copy);
     void *profiler = fn.get_heap_profiler(isolate);
@@ -263,7 +298,7 @@ bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_cul
         void (*delete_profile)(void *) = (void (*)(void *))vtable[fn.layout->slot_deleting_dtor];
         const void *root = get_root(profile);
         ok = root != NULL && read_tree(isolate, root, interval_bytes, t, copy, out);
-        if (ok && copy != NULL && !read_samples(profile, copy)) {
+        if (ok && !read_samples(profile, sampled_ms, t, copy) && copy != NULL) {
             copy->nsamples = 0;   /* the file has none, and the line says it was cut */
             copy->cut = true;
         }

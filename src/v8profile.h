@@ -43,8 +43,10 @@ void gcs_v8_profiler_stop(void *isolate);
 bool gcs_v8_profiler_stop_at_cleanup(void *isolate, void (*hook)(void *arg), void *arg);
 
 #define GCS_PROFILE_STACK_DEPTH 32
-/* The most profile nodes read per profile: a bound on the pause. */
+/* The most profile nodes read per profile, and samples looked at: a
+ * bound on the pause. */
 #define GCS_PROFILE_MAX_NODES 4096
+#define GCS_PROFILE_MAX_SAMPLES 65536
 
 struct gcs_profile_reading {
     uint32_t nodes;        /* nodes read */
@@ -52,12 +54,13 @@ struct gcs_profile_reading {
 };
 
 /* Reads the live samples of the sampler gcstats started into t (which it
- * initializes), and, unless copy is NULL, the tree into copy (which it
+ * initializes; the held ones as they are after `sampled_ms` of sampling:
+ * culprits.h), and, unless copy is NULL, the tree into copy (which it
  * resets; bounded: see heapprofile.h), and deletes V8's profile. False if V8 has no profile (the
  * sampler was stopped by someone else) or its layout did not look right
  * (then nothing more is read from it). One reading at a time in the
  * process (it uses a static working area): the caller serializes. */
-bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, struct gcs_culprit_table *t,
+bool gcs_v8_profiler_read(void *isolate, uint64_t interval_bytes, int64_t sampled_ms, struct gcs_culprit_table *t,
                           struct gcs_heapprofile *copy, struct gcs_profile_reading *out);
 
 #endif

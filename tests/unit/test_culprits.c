@@ -116,6 +116,88 @@ static void ranked_with_growth(void **state)
     assert_int_equal(out.top[1].growth_bytes, 0);
 }
 
+/* bench/detect's slow_leak, in small: a session cache holds more live
+ * bytes than the leak at the first reading, but none of them is old. */
+static void held_bytes_rank_before_live_bytes(void **state)
+{
+    (void)state;
+    static struct gcs_culprit_table t;
+    static struct gcs_culprit_memory mem;
+    static struct gcs_culprits out;
+    memset(&mem, 0, sizeof mem);
+    gcs_culprit_table_init(&t);
+    struct gcs_js_frame cache = frame("sessions", app, 16, 29), leak = frame("leak", app, 36, 22);
+    const struct gcs_js_frame *cache_path[] = { &cache }, *leak_path[] = { &leak };
+    int c = gcs_culprit_table_add(&t, cache_path, 1, 1000, 54, INTERVAL);
+    int l = gcs_culprit_table_add(&t, leak_path, 1, 1000, 46, INTERVAL);
+    assert_int_equal(c, 0);
+    assert_int_equal(l, 1);
+    assert_int_equal(gcs_culprit_table_add(&t, leak_path, 1, 1000, 0, INTERVAL), -1);   /* nothing charged */
+    gcs_culprit_table_hold(&t, l, 20000);
+    gcs_culprit_table_hold(&t, -1, 5000);   /* a node that is no site's */
+    gcs_culprit_table_hold(&t, 7, 5000);    /* no such site */
+    gcs_culprits_rank(&t, &mem, &out);
+    assert_int_equal(out.n, 2);
+    assert_string_equal(out.top[0].frame.function, "leak");
+    assert_int_equal(out.top[0].held_bytes, 20000);
+    assert_int_equal(out.top[0].bytes, 46000);
+    assert_string_equal(out.top[1].frame.function, "sessions");
+    assert_int_equal(out.top[1].held_bytes, 0);
+    assert_int_equal(out.held_bytes, 20000);
+
+    /* Nothing held (sampling just began): live bytes decide. */
+    gcs_culprit_table_init(&t);
+    gcs_culprit_table_add(&t, cache_path, 1, 1000, 54, INTERVAL);
+    gcs_culprit_table_add(&t, leak_path, 1, 1000, 46, INTERVAL);
+    gcs_culprits_rank(&t, &mem, &out);
+    assert_string_equal(out.top[0].frame.function, "sessions");
+    assert_int_equal(out.held_bytes, 0);
+}
+
+static void held_means_older_than_half_the_sampling_up_to_a_minute(void **state)
+{
+    (void)state;
+    /* 20 s sampled: the last 10 s are recent, so numbers below half. */
+    assert_int_equal(gcs_culprit_held_after_ms(20000), 10000);
+    assert_int_equal(gcs_culprit_held_below(1000, 20000), 500);
+    /* 10 minutes sampled: only the last minute is recent. */
+    assert_int_equal(gcs_culprit_held_after_ms(600000), GCS_CULPRIT_HELD_RECENT_MS);
+    assert_int_equal(gcs_culprit_held_below(1000, 600000), 900);
+    /* Exactly at the cap, and a clock that went back. */
+    assert_int_equal(gcs_culprit_held_below(1000, 2 * GCS_CULPRIT_HELD_RECENT_MS), 500);
+    assert_int_equal(gcs_culprit_held_below(1000, 0), 500);
+    assert_int_equal(gcs_culprit_held_below(1000, -5), 500);
+    assert_int_equal(gcs_culprit_held_below(1000, 1), 1000);   /* 1 ms: nothing is recent (0 ms of it) */
+    assert_int_equal(gcs_culprit_held_after_ms(-5), 0);
+    assert_int_equal(gcs_culprit_held_below(0, 20000), 0);
+    /* The largest numbers do not overflow. */
+    assert_true(gcs_culprit_held_below(UINT64_MAX / 2, 20000) <= UINT64_MAX / 2);
+}
+
+static void node_map(void **state)
+{
+    (void)state;
+    static struct gcs_culprit_node_map m;
+    gcs_culprit_node_map_clear(&m);
+    assert_int_equal(gcs_culprit_node_map_get(&m, 1), -1);
+    /* Ids that share a slot (a multiple of the table apart hash alike
+     * only by chance; these are sequential, as V8 numbers nodes). */
+    for (uint32_t id = 1; id <= GCS_CULPRIT_NODE_MAP / 2; id++)
+        assert_true(gcs_culprit_node_map_put(&m, id * 7919u, (int)(id % 200)));
+    /* Half full: no more. */
+    assert_false(gcs_culprit_node_map_put(&m, 3, 1));
+    for (uint32_t id = 1; id <= GCS_CULPRIT_NODE_MAP / 2; id++)
+        assert_int_equal(gcs_culprit_node_map_get(&m, id * 7919u), (int)(id % 200));
+    assert_int_equal(gcs_culprit_node_map_get(&m, 3), -1);
+    /* Putting a known id again changes its site, and needs no room. */
+    assert_true(gcs_culprit_node_map_put(&m, 7919u, 42));
+    assert_int_equal(gcs_culprit_node_map_get(&m, 7919u), 42);
+    gcs_culprit_node_map_clear(&m);
+    assert_int_equal(gcs_culprit_node_map_get(&m, 7919u), -1);
+    assert_true(gcs_culprit_node_map_put(&m, 0, 0));
+    assert_int_equal(gcs_culprit_node_map_get(&m, 0), 0);
+}
+
 static void table_full_counts_the_rest(void **state)
 {
     (void)state;
@@ -124,7 +206,7 @@ static void table_full_counts_the_rest(void **state)
     for (int i = 0; i < GCS_CULPRIT_TABLE + 5; i++) {
         struct gcs_js_frame f = frame("f", app, i + 1, 1);
         const struct gcs_js_frame *path[] = { &f };
-        gcs_culprit_table_add(&t, path, 1, 10, 1, INTERVAL);
+        assert_int_equal(gcs_culprit_table_add(&t, path, 1, 10, 1, INTERVAL), i < GCS_CULPRIT_TABLE ? i : -1);
     }
     assert_int_equal(t.n, GCS_CULPRIT_TABLE);
     assert_int_equal(t.other_bytes, 50);
@@ -283,6 +365,9 @@ int main(void)
         cmocka_unit_test(charged_to_the_innermost_application_frame),
         cmocka_unit_test(samples_are_unscaled),
         cmocka_unit_test(ranked_with_growth),
+        cmocka_unit_test(held_bytes_rank_before_live_bytes),
+        cmocka_unit_test(held_means_older_than_half_the_sampling_up_to_a_minute),
+        cmocka_unit_test(node_map),
         cmocka_unit_test(table_full_counts_the_rest),
         cmocka_unit_test(auto_start_signal),
         cmocka_unit_test(channel_slots),
