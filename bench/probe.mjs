@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // What the probe costs the host. Each workload runs without the preload
 // ("none") and under libgcstats.so with its default settings ("default"),
-// and optionally with GCSTATS_PROBE=0 ("off"), in turns (none, default,
+// and optionally with GCSTATS_PROBE=0 ("off") and with V8's heap sampler
+// on from the start, GCSTATS_CULPRITS=always ("sampler"), in turns (none, default,
 // none, default, ...) so that machine noise hits both alike, one run at a
 // time. Workloads:
 //   large_heap  bench/probe/server.js: ~600 MB live (--live-mb) and a fixed
@@ -26,7 +27,7 @@
 // median ratio default/none of the CPU time and each pair's, full GCs per
 // minute (of them probed), main-thread GC pauses, scavenges, peak RSS.
 //
-//   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off]
+//   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler]
 //                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S]
 //                        [--lib PATH] [--node PATH] [--md FILE] [--gcstats-env NAME=VALUE,...]
 // Defaults: 5 pairs, 45 s, every workload, modes none,default, 600 MB and
@@ -34,7 +35,9 @@
 // (the servers' runs last ~85 s at 600 MB, ~110 s at 2 GB). Raw lines, each run's
 // numbers (runs.json) and the table (probe.md, or --md) go to
 // $TMPDIR/gcstats-probe-*/. --gcstats-env adds settings to every run under
-// the preload, e.g. GCSTATS_CULPRITS=always to measure the heap sampler.
+// the preload ("sampler" sets GCSTATS_CULPRITS=always over them). The cost
+// of the sampler alone: --modes none,default,sampler --gcstats-env
+// GCSTATS_CULPRITS=off, and the column "CPU ratio sampler/default".
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +63,7 @@ const mdFile = arg('md', join(out, 'probe.md'));
 const measure = join(here, 'probe', 'measure.js');
 const detectDir = join(here, 'detect', 'workloads');
 
-for (const m of modes) if (!['none', 'default', 'off'].includes(m)) throw new Error(`unknown mode ${m}`);
+for (const m of modes) if (!['none', 'default', 'off', 'sampler'].includes(m)) throw new Error(`unknown mode ${m}`);
 if (!modes.includes('none') || !modes.includes('default')) throw new Error('--modes needs none and default');
 if (!existsSync(lib)) throw new Error(`${lib} is missing: build first (meson compile -C build)`);
 
@@ -90,6 +93,7 @@ function once(w, mode, i) {
     for (const k of Object.keys(env)) if (k.startsWith('GCSTATS_')) delete env[k];
     if (mode !== 'none') Object.assign(env, gcstatsEnv, { LD_PRELOAD: lib, GCSTATS_FILE: file });
     if (mode === 'off') env.GCSTATS_PROBE = '0';
+    if (mode === 'sampler') env.GCSTATS_CULPRITS = 'always';
     const child = spawn(node, [...w.nodeFlags, '--expose-gc', '--require', measure, w.script],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -142,7 +146,8 @@ for (const w of selected) {
     process.stderr.write(`${w.name} #${i}: ${modes.map((m) => `${m} ${JSON.stringify(runs[m][i])}`).join(' ')}\n`);
   }
   const ratio = (a, b) => runs[a].map((r, i) => r.cpuS / runs[b][i].cpuS);
-  rows.push({ w, runs, ratios: ratio('default', 'none'), offRatios: runs.off ? ratio('off', 'none') : null });
+  rows.push({ w, runs, ratios: ratio('default', 'none'), offRatios: runs.off ? ratio('off', 'none') : null,
+    samplerRatios: runs.sampler ? ratio('sampler', 'default') : null });
 }
 writeFileSync(join(out, 'runs.json'), JSON.stringify(rows.map(({ w, runs }) => ({ workload: w.name, runs })), null, 1));
 
@@ -150,13 +155,13 @@ const md = [];
 const m = (rs, k, d = 1) => f(median(rs.map((r) => r[k])), d);
 const mPerMin = (rs, k) => f(median(rs.map((r) => perMin(r, k))), 1);
 const shown = modes.join(' / ');
-md.push(`node ${node === process.execPath ? process.version : node}, ${duration} s measured per run, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}.`);
+md.push(`node ${node === process.execPath ? process.version : node}, ${duration} s measured per run, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
 md.push('');
-md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''} full GCs per min ${shown} (probed) | GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
-md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''} --- | --- | --- | --- | --- |`);
-for (const { w, runs, ratios, offRatios } of rows) {
+md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''} full GCs per min ${shown} (probed) | GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
+md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''} --- | --- | --- | --- | --- |`);
+for (const { w, runs, ratios, offRatios, samplerRatios } of rows) {
   const each = (fn) => modes.map((mo) => fn(runs[mo])).join(' / ');
-  md.push(`| ${w.label} | ${each((rs) => m(rs, 'cpuS', 2))} | ${f(median(ratios), 3)}; ${ratios.map((r) => f(r, 3)).join(', ')} |${offRatios ? ` ${f(median(offRatios), 3)} |` : ''}`
+  md.push(`| ${w.label} | ${each((rs) => m(rs, 'cpuS', 2))} | ${f(median(ratios), 3)}; ${ratios.map((r) => f(r, 3)).join(', ')} |${offRatios ? ` ${f(median(offRatios), 3)} |` : ''}${samplerRatios ? ` ${f(median(samplerRatios), 3)}; ${samplerRatios.map((r) => f(r, 3)).join(', ')} |` : ''}`
     + ` ${modes.map((mo) => mPerMin(runs[mo], 'fullGcs') + (mo === 'none' ? '' : ` (${mPerMin(runs[mo], 'probed')})`)).join(' / ')}`
     + ` | ${each((rs) => m(rs, 'pauseMs', 0))} | ${each((rs) => m(rs, 'scavenges', 0))} | ${each((rs) => m(rs, 'rssPeakMb', 0))} | ${each((rs) => m(rs, 'wallS', 1))} |`);
 }
