@@ -86,7 +86,7 @@ static const char *const error_fields[] = { "reason", NULL };
 static const char *const sites_fields[] = { "mapped", "sites", NULL };
 static const char *const culprits_fields[] = {
     "memory", "report", "sampling_since", "interval_bytes", "sampled_bytes", "samples",
-    "samples_at_leak", "nodes", "cut", "read_ms", "previous", "sites", "shown", NULL };
+    "samples_at_leak", "held_bytes", "held_after_s", "nodes", "cut", "read_ms", "previous", "sites", "shown", NULL };
 
 static void put_unknown_fields(struct text *t, json_t *line, const char *const *known)
 {
@@ -208,8 +208,9 @@ static void put_sites(struct text *t, json_t *line)
     put_unknown_fields(t, line, sites_fields);
 }
 
-/* The top three sites: share, live bytes, function at url:line, and the
- * growth since the previous culprits line when there was one. */
+/* The top three sites: share, live bytes (and of them held, in lines
+ * that say), function at url:line, and the growth since the previous
+ * culprits line when there was one. */
 static void put_culprits(struct text *t, json_t *line)
 {
     const char *memory = json_string_value(json_object_get(line, "memory"));
@@ -225,8 +226,11 @@ static void put_culprits(struct text *t, json_t *line)
         json_t *share = json_object_get(site, "share");
         const char *function = json_string_value(json_object_get(site, "function"));
         const char *url = json_string_value(json_object_get(site, "url"));
-        put(t, "%s %.0f%% %s %s %s:%lld", i ? ";" : "", json_is_number(share) ? 100 * json_number_value(share) : 0.0,
-            b, function && *function ? function : "(anonymous)", url && *url ? url : "?",
+        put(t, "%s %.0f%% %s", i ? ";" : "", json_is_number(share) ? 100 * json_number_value(share) : 0.0, b);
+        json_t *held = json_object_get(site, "held_bytes");
+        if (json_is_number(held))
+            put(t, " (held %s)", bytes_of(b, held));
+        put(t, " %s %s:%lld", function && *function ? function : "(anonymous)", url && *url ? url : "?",
             (long long)json_integer_value(json_object_get(site, "line")));
         json_t *growth = json_object_get(site, "growth_bytes");
         if (json_is_number(growth))

@@ -242,6 +242,13 @@ static void culprits(void **state)
     assert_string_equal(render(line, false),
         "01:18:06.348 pid 11650 iso 1 culprits heap: 82% 4.72 MB (anonymous) /srv/app.js:12 (+2.40 MB);"
         " 18% 1.05 MB client /srv/app.js:24 (-2.10 MB)");
+    /* Lines that rank by held bytes say them per site. */
+    const char *held = "{\"event\":\"culprits\",\"ts\":\"2026-11-27T01:18:06.348Z\",\"pid\":11650,\"isolate\":1,"
+        "\"dropped\":0,\"memory\":\"heap\",\"report\":1,\"held_bytes\":2000000,\"held_after_s\":7.9,\"sites\":["
+        "{\"function\":\"leak\",\"url\":\"/srv/app.js\",\"line\":36,\"column\":22,\"bytes\":2911136,"
+        "\"share\":0.211,\"held_bytes\":2000000,\"growth_bytes\":null}],\"shown\":1}";
+    assert_string_equal(render(held, false),
+        "01:18:06.348 pid 11650 iso 1 culprits heap: 21% 2.91 MB (held 2.00 MB) leak /srv/app.js:36");
 }
 
 int main(void)
