@@ -21,6 +21,8 @@ void gcs_probe_config_budget(struct gcs_probe_config *c, uint32_t budget_mpct)
 {
     c->budget_ppm = budget_mpct * 10u;           /* 1% = 10,000 ppm */
     c->floor_ns_per_ms = c->budget_ppm / 10u;    /* 1% -> 1 ms a second */
+    /* ppm of a core for GCS_PROBE_BURST_MS: 1% -> 300 ms */
+    c->burst_ns = (uint64_t)c->budget_ppm * GCS_PROBE_BURST_MS;
 }
 
 /* A wait between half of the period and all of it, uniformly. */
@@ -36,8 +38,8 @@ static void draw(struct gcs_probe *p)
 
 void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t seed)
 {
-    (void)c;
-    *p = (struct gcs_probe){ .last_full_ms = now_ms, .last_look_ms = now_ms, .budget_from_ms = now_ms };
+    *p = (struct gcs_probe){ .last_full_ms = now_ms, .last_look_ms = now_ms, .budget_from_ms = now_ms,
+                             .saved_ns = (double)c->burst_ns };
     p->random = seed ? seed : 0x9e3779b97f4a7c15u;
     draw(p);
 }
@@ -89,39 +91,87 @@ int64_t gcs_probe_wait_ms(const struct gcs_probe *p, const struct gcs_probe_conf
     return (int64_t)(period * p->draw_permille / 1000u);
 }
 
-/* The wait that pays for a cycle on `used` bytes at the application's
- * rate `app`: the last cycle's measure (0 before any), and at least the
- * guess from the heap's size, since an application that is CPU-bound
- * hides the cost (marking takes its CPU rather than adding to it). */
-static int64_t cost_wait(const struct gcs_probe *p, const struct gcs_probe_config *c, uint64_t used, double app)
+/* A cycle on `used` bytes: the last cycle's measure (0 before any), and
+ * at least the guess from the heap's size, since an application that is
+ * CPU-bound hides the cost (marking takes its CPU rather than adding to
+ * it). */
+static uint64_t cycle_cost(const struct gcs_probe *p, const struct gcs_probe_config *c, uint64_t used)
 {
     uint64_t cost = guess_cost_ns(c, used);
-    if (p->last_cost_ns > cost)
-        cost = p->last_cost_ns;
-    return wait_for_cost(cost, budget_rate(app, c));
+    return p->last_cost_ns > cost ? p->last_cost_ns : cost;
+}
+
+/* What was saved at budget_from_ms that may pay for `cost`: nothing for a
+ * cycle dearer than the burst. The burst is for the few samples a verdict
+ * needs soon, which one such cycle does not give; it would only bring a
+ * large server's first probe forward (a 600 MB heap's by ~90 s, at a
+ * third of a core). */
+static double usable_saving(const struct gcs_probe *p, const struct gcs_probe_config *c, uint64_t cost)
+{
+    return cost > c->burst_ns ? 0 : p->saved_ns;
+}
+
+/* The wait after budget_from_ms that pays for `cost` at the application's
+ * rate `app`, with what was saved then. */
+static int64_t cost_wait(const struct gcs_probe *p, const struct gcs_probe_config *c, uint64_t cost, double app)
+{
+    double owed = (double)cost - usable_saving(p, c, cost);
+    if (owed <= 0)
+        return 0;
+    return wait_for_cost(owed >= 1.8e19 ? UINT64_MAX : (uint64_t)owed, budget_rate(app, c));
+}
+
+/* What the budget has paid and the probe not spent by now_ms, for a
+ * cycle of `cost`: the saving grows at the budget's rate up to the burst,
+ * or up to the cycle's cost where that is more (a cycle dearer than the
+ * burst is paid for at the rate alone, one at a time). */
+static double saved_by(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, double app,
+                       uint64_t cost)
+{
+    double since = now_ms > p->budget_from_ms ? (double)(now_ms - p->budget_from_ms) : 0;
+    double saved = usable_saving(p, c, cost) + since * budget_rate(app, c);
+    double cap = (double)(c->burst_ns > cost ? c->burst_ns : cost);
+    return saved < cap ? saved : cap;
 }
 
 int64_t gcs_probe_cost_wait_ms(const struct gcs_probe *p, const struct gcs_probe_config *c)
 {
-    return cost_wait(p, c, p->used_after_full, p->app_cpu_per_ms);
+    return cost_wait(p, c, cycle_cost(p, c, p->used_after_full), p->app_cpu_per_ms);
 }
 
-/* Whether the budget has paid for a cycle on used_now bytes since the
- * last cycle gcstats asked for ended (or attach): the guess is on the
- * heap now, which may be far larger than after the last full GC (a 600 MB
- * heap built since a full GC on 100 MB was guessed at 68 ms, not 570, and
- * probed 20 s after its start). Before any cycle was measured, the
- * application's rate is taken since the clock started. */
+/* The application's rate as the budget takes it: before any cycle was
+ * measured, since the clock started. */
+static double app_rate(const struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
+{
+    if (p->cost_known)
+        return p->app_cpu_per_ms;
+    if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
+        return (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
+    return 0;
+}
+
+/* Whether the budget has paid for a cycle on used_now bytes, with what it
+ * saved: the guess is on the heap now, which may be far larger than after
+ * the last full GC (a 600 MB heap built since a full GC on 100 MB was
+ * guessed at 68 ms, not 570, and probed 20 s after its start). */
 static bool budget_allows(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
                           uint64_t cpu_ns, uint64_t used_now)
 {
-    double app = p->app_cpu_per_ms;
-    if (!p->cost_known) {
-        app = 0;
-        if (p->have_end && now_ms > p->end_ms && cpu_ns >= p->end_cpu_ns)
-            app = (double)(cpu_ns - p->end_cpu_ns) / (double)(now_ms - p->end_ms);
-    }
-    return now_ms - p->budget_from_ms >= cost_wait(p, c, used_now, app);
+    if (budget_rate(0, c) <= 0)
+        return true;   /* a rate of 0 (no setting makes one) never waits */
+    double app = app_rate(p, now_ms, cpu_ns);
+    uint64_t cost = cycle_cost(p, c, used_now);
+    return saved_by(p, c, now_ms, app, cost) >= (double)cost;
+}
+
+/* A request spends the cycle's price from what was saved. */
+static void spend(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, uint64_t cpu_ns,
+                  uint64_t used_now)
+{
+    uint64_t cost = cycle_cost(p, c, used_now);
+    double left = saved_by(p, c, now_ms, app_rate(p, now_ms, cpu_ns), cost) - (double)cost;
+    p->saved_ns = left > 0 ? left : 0;
+    p->budget_from_ms = now_ms;
 }
 
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,
@@ -156,6 +206,8 @@ enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_pro
     } else if (!budget_allows(p, c, now_ms, cpu_ns, used_now)) {
         return GCS_PROBE_WAIT;   /* a cycle on the heap as it is now is not paid for yet */
     }
+    if (!p->outstanding)
+        spend(p, c, now_ms, cpu_ns, used_now);
     p->outstanding = true;
     p->requests++;
     gcs_probe_cycle_start(p, now_ms, cpu_ns);
@@ -199,8 +251,6 @@ bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, in
     p->end_cpu_ns = cpu_ns;
     draw(p);
     bool answered = p->outstanding;
-    if (answered)
-        p->budget_from_ms = now_ms;
     p->outstanding = false;
     p->misses = 0;
     p->last_full_ms = now_ms;

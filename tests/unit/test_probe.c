@@ -5,13 +5,15 @@
 #define MB (1024u * 1024u)
 
 /* The defaults, less the guess of a first cycle's cost, which only
- * a_large_first_cycle_waits_for_its_price is about: the others feed full
- * GCs whose start they do not show. */
+ * a_large_first_cycle_waits_for_its_price is about (the others feed full
+ * GCs whose start they do not show), and less the burst, which the
+ * tests named so are about (the others show the budget's rate). */
 static struct gcs_probe_config defaults(void)
 {
     struct gcs_probe_config c;
     gcs_probe_config_default(&c);
     c.prior_ps_per_byte = 0;
+    c.burst_ns = 0;
     return c;
 }
 
@@ -175,7 +177,7 @@ static void the_wait_follows_the_cost(void **state)
 }
 
 /* The budget pays for the cycles gcstats asks for, not for V8's own: its
- * wait counts from the end of the last requested cycle (or attach). A
+ * wait counts from the last request (or attach). A
  * 0.1-core application whose own cycles cost 30 ms each (at 0.1% of a
  * core: 30 s) and come every 9 to 15 s is still probed every 30 s or so;
  * counted from any full GC it never was. */
@@ -206,13 +208,14 @@ static void own_cycles_do_not_spend_the_budget(void **state)
     assert_int_equal(gcs_probe_decide(&p, &c, t, (uint64_t)t * tenth, 12 * MB), GCS_PROBE_REQUEST);
     gcs_probe_cycle_start(&p, t, (uint64_t)t * tenth);
     assert_true(gcs_probe_full_gc(&p, &c, t + 30, (uint64_t)t * tenth + 30000000u, 10 * MB));
-    assert_int_equal(p.budget_from_ms, t + 30);
+    assert_int_equal(p.budget_from_ms, t);
     /* the next request waits for 30 s after it, V8's own cycles or not */
     gcs_probe_cycle_start(&p, t + 9000, (uint64_t)(t + 9000) * tenth);
     gcs_probe_full_gc(&p, &c, t + 9030, (uint64_t)(t + 9000) * tenth + 30000000u, 10 * MB);
     int64_t cost_wait = gcs_probe_cost_wait_ms(&p, &c);
-    assert_false(gcs_probe_time_to_look(&p, &c, t + 30 + cost_wait - 1));
-    assert_true(gcs_probe_time_to_look(&p, &c, t + 30 + cost_wait));
+    assert_true(cost_wait >= 25000 && cost_wait <= 30000);
+    assert_false(gcs_probe_time_to_look(&p, &c, t + cost_wait - 1));
+    assert_true(gcs_probe_time_to_look(&p, &c, t + cost_wait));
 }
 
 /* The guess is on the heap as it is now, not as it was after the last full
@@ -224,6 +227,7 @@ static void the_guess_is_on_the_heap_now(void **state)
     (void)state;
     struct gcs_probe_config c;
     gcs_probe_config_default(&c);
+    c.burst_ns = 0;
     struct gcs_probe p;
     gcs_probe_init(&p, &c, 0, 41);
     gcs_probe_start_clock(&p, 0, 0);
@@ -382,8 +386,9 @@ static void off_and_odd_clocks(void **state)
 /* A cycle's cost is at least a guess from the heap: before any cycle is
  * measured, and when the measure sees less. 600 MiB in a process using a
  * third of a core waits about three minutes (1 ns a byte beyond the first
- * 32 MiB: 596 ms, at 1% of a third of a core: 179 s), where a 30 MiB heap
- * is asked for at the draw as before. */
+ * 32 MiB: 596 ms, at 1% of a third of a core: 179 s; the burst saved at
+ * attach pays for no cycle dearer than itself), where a 30 MiB heap is
+ * asked for at the draw as before. */
 static void a_large_first_cycle_waits_for_its_price(void **state)
 {
     (void)state;
@@ -400,6 +405,7 @@ static void a_large_first_cycle_waits_for_its_price(void **state)
     assert_int_equal(p.requests, 0);
     assert_int_equal(gcs_probe_decide(&p, &c, 175000, 175000u * third, 600u * MB), GCS_PROBE_WAIT);
     assert_int_equal(gcs_probe_decide(&p, &c, 180000, 180000u * third, 600u * MB), GCS_PROBE_REQUEST);
+    assert_true(p.saved_ns < 1e6);   /* the saving is gone too */
     /* a cycle measured as cheap (the application CPU-bound, its marking
      * hidden in the application's own rate) still waits for the guess;
      * one measured dearer waits for its measure */
@@ -427,6 +433,71 @@ static void a_large_first_cycle_waits_for_its_price(void **state)
     assert_int_equal(gcs_probe_decide(&p, &c, t, (uint64_t)t * third, 600u * MB), GCS_PROBE_REQUEST);
 }
 
+/* Requests in the first `span` ms of a 0.1-core process whose heap grows
+ * 2 MB a second from 10 MB, V8 running its own full GC at 1 s and 6 s,
+ * each cycle costing 1 ms of CPU per MB beyond the application's (the
+ * shape of bench/detect's fast_leak). Each request is answered 50 ms later
+ * by a cycle of that cost. */
+static int fast_leak_requests(const struct gcs_probe_config *c, int64_t span, double *spent_ns)
+{
+    struct gcs_probe p;
+    gcs_probe_init(&p, c, 0, 91);
+    gcs_probe_start_clock(&p, 0, 0);
+    const uint64_t tenth = 100000;   /* ns of CPU per ms */
+    uint64_t extra = 0;              /* the cycles' CPU, beyond the application's */
+#define HEAP_AT(ms) ((10u + 2u * (uint64_t)(ms) / 1000u) * MB)
+#define CPU_AT(ms) ((uint64_t)(ms) * tenth + extra)
+    int64_t own[] = { 1000, 6000 };
+    for (int i = 0; i < 2; i++) {
+        gcs_probe_cycle_start(&p, own[i] - 50, CPU_AT(own[i] - 50));
+        extra += HEAP_AT(own[i]) / MB * 1000000u;
+        assert_false(gcs_probe_full_gc(&p, c, own[i], CPU_AT(own[i]), HEAP_AT(own[i])));
+    }
+    int requests = 0;
+    *spent_ns = 0;
+    for (int64_t t = 6000; t < span; t += 100) {
+        if (!gcs_probe_time_to_look(&p, c, t))
+            continue;
+        if (gcs_probe_decide(&p, c, t, CPU_AT(t), HEAP_AT(t)) != GCS_PROBE_REQUEST)
+            continue;
+        requests++;
+        uint64_t cost = HEAP_AT(t) / MB * 1000000u;
+        *spent_ns += (double)cost;
+        extra += cost;
+        assert_true(gcs_probe_full_gc(&p, c, t + 50, CPU_AT(t + 50), HEAP_AT(t + 50)));
+    }
+#undef HEAP_AT
+#undef CPU_AT
+    return requests;
+}
+
+/* The burst: an isolate starts with GCS_PROBE_BURST_MS of the budget's
+ * share of a core saved (300 ms at 1%), so a fast leak in a process that
+ * uses little CPU gets the samples the detector needs (five over 20 s)
+ * within its first half minute; at the rate alone (1 ms a second here)
+ * its first request waited until 33 s. After the burst the rate bounds
+ * the spending again. */
+static void burst_pays_for_a_fast_leaks_first_samples(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c;
+    gcs_probe_config_default(&c);
+    assert_int_equal(c.burst_ns, 300000000u);
+    double spent;
+    int with_burst = fast_leak_requests(&c, 25000, &spent);
+    assert_true(with_burst >= 3);
+    assert_true(spent <= 300e6 + 25000 * 1e3);
+    /* over ten minutes: no more than the burst and the rate (1 ms a second) */
+    fast_leak_requests(&c, 600000, &spent);
+    assert_true(spent <= 300e6 + 600000 * 1e3);
+    assert_true(spent >= 300e6);
+    c.burst_ns = 0;
+    assert_int_equal(fast_leak_requests(&c, 25000, &spent), 0);
+    /* The burst scales with the budget. */
+    gcs_probe_config_budget(&c, 5000);   /* 5% */
+    assert_int_equal(c.burst_ns, 1500000000u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +514,7 @@ int main(void)
         cmocka_unit_test(misses_in_a_row_only),
         cmocka_unit_test(off_and_odd_clocks),
         cmocka_unit_test(a_large_first_cycle_waits_for_its_price),
+        cmocka_unit_test(burst_pays_for_a_fast_leaks_first_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
