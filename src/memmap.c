@@ -14,12 +14,15 @@
 #include "objects.h"
 #include "registry.h"
 #include "sites.h"
+#include "stackwalk.h"
 #include "v8api.h"
 
-/* Frames unwound above the interposer: gcstats' own three (the unwinding
- * function, the accounting, the interposer) come first and are dropped,
- * then up to GCS_SITE_FRAMES are kept. */
-#define UNWIND_FRAMES (GCS_SITE_FRAMES + 3)
+/* Frames unwound above the interposer: gcstats' own (the walk, the
+ * accounting, the interposer: 3 to 6 frames, as the compiler inlines)
+ * come first and are dropped, then up to GCS_SITE_FRAMES are kept. Room
+ * for all of them, so that a site keeps its GCS_SITE_FRAMES whichever
+ * way its stack was walked. */
+#define UNWIND_FRAMES (GCS_SITE_FRAMES + 6)
 
 /* The book changes under a mutex (any thread may map); its totals are
  * also published under a sequence count, so that the GC epilogue reads
@@ -128,39 +131,10 @@ static void describe_frame(struct frame_object *f)
 
 /* ---- The interposers' side ----------------------------------------------- */
 
-/* Two ways to walk a stack. unw_backtrace keeps a per-thread cache of the
- * frames it has seen: 256 KiB (16,384 slots), all written on the thread's
- * first walk, 64 page faults and 1-1.5 ms of `node -e 0` here, and as
- * much resident memory in every thread that ever maps. After that it is
- * the fast way (a mapping pair +2.6 us, against +21 us step by step,
- * bench/mmap.mjs). So a thread's first walks go step by step, which
- * needs no cache (only the small per-thread cache of DWARF rules), and a
- * thread that keeps mapping switches to unw_backtrace. */
-#define STEPWISE_WALKS 64
-#define TLS __thread __attribute__((tls_model("initial-exec")))
-static TLS unsigned walks_on_this_thread;
-
-static int walk_stepwise(void **raw, int max)
-{
-    unw_context_t context;
-    unw_cursor_t cursor;
-    if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0)
-        return 0;
-    int got = 0;
-    do {
-        unw_word_t ip;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
-            break;
-        raw[got++] = (void *)ip;
-    } while (got < max && unw_step(&cursor) > 0);
-    return got;
-}
-
 static int unwind_site(uintptr_t *frames, const void *caller)
 {
     void *raw[UNWIND_FRAMES];
-    int got = walks_on_this_thread < STEPWISE_WALKS ? (walks_on_this_thread++, walk_stepwise(raw, UNWIND_FRAMES))
-                                                    : unw_backtrace(raw, UNWIND_FRAMES);
+    int got = gcs_stack_walk(raw, UNWIND_FRAMES);
     int first = 0;
     while (first < got && is_self((uintptr_t)raw[first]))
         first++;
