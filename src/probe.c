@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 /* A cycle's cost is known against the application's own CPU rate, taken
  * over the time since the previous cycle ended; a shorter time says little
  * about that rate, and the previous estimate is kept. */
@@ -64,12 +66,14 @@ static double budget_rate(double app_cpu_per_ms, const struct gcs_probe_config *
     return rate < (double)c->floor_ns_per_ms ? (double)c->floor_ns_per_ms : rate;
 }
 
-/* The least wait that spreads cost_ns at rate; saturates, never wraps. */
+/* The least wait that spreads cost_ns at rate, in whole ms rounded up (a
+ * look that came before the budget had paid would be declined, and the
+ * next one is a whole period later); saturates, never wraps. */
 static int64_t wait_for_cost(uint64_t cost_ns, double rate)
 {
     if (rate <= 0 || cost_ns == 0)
         return 0;
-    double by_cost = (double)cost_ns / rate;
+    double by_cost = ceil((double)cost_ns / rate);
     return by_cost >= 9.2e18 ? INT64_MAX : (int64_t)by_cost;
 }
 
@@ -183,6 +187,9 @@ bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_co
     /* A clock that went back is a clock that has not advanced. */
     if (!(now_ms > since && now_ms - since >= gcs_probe_wait_ms(p, c)))
         return false;
+    /* An unanswered request was paid for: a miss counts at the period. */
+    if (p->outstanding)
+        return true;
     int64_t cost_wait = gcs_probe_cost_wait_ms(p, c);
     return cost_wait == 0 || (now_ms > p->budget_from_ms && now_ms - p->budget_from_ms >= cost_wait);
 }

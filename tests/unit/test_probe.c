@@ -341,6 +341,22 @@ static void gives_up_after_misses(void **state)
     /* a GC afterwards does not restart it */
     assert_false(gcs_probe_full_gc(&p, &c, 1000000, 1000000, MB));
     assert_int_equal(gcs_probe_decide(&p, &c, 2000000, 0, 100 * MB), GCS_PROBE_WAIT);
+
+    /* A dear cycle: the budget's wait is 100 s after the request, but a
+     * request left unanswered is a miss at the period, as above (the
+     * wait counts from the request since the burst came). */
+    gcs_probe_init(&p, &c, 0, 10);
+    p.last_cost_ns = 100000000u;   /* 100 ms, at the floor of 1 ms a second: 100 s */
+    p.cost_known = true;
+    assert_int_equal(gcs_probe_decide(&p, &c, 99999, 0, 1 * MB), GCS_PROBE_WAIT);
+    t = 100000 + gcs_probe_wait_ms(&p, &c);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 1 * MB), GCS_PROBE_REQUEST);
+    for (int miss = 1; miss <= 2; miss++) {
+        t = next_look(&p, &c, t);
+        assert_int_equal(gcs_probe_decide(&p, &c, t, 0, 0), GCS_PROBE_REQUEST);
+        assert_int_equal(p.misses, miss);
+    }
+    assert_true(t < 100000 + 20000);
 }
 
 /* An answer clears the misses: only misses in a row count. */
