@@ -65,6 +65,10 @@ uint64_t gcs_culprit_held_below(uint64_t newest_sample_id, int64_t sampled_ms)
 
 void gcs_culprit_table_hold(struct gcs_culprit_table *t, int site, uint64_t bytes)
 {
+    if (site == GCS_CULPRIT_OTHER) {
+        t->held_bytes += bytes;
+        return;
+    }
     if (site < 0 || (size_t)site >= t->n)
         return;
     t->site[site].held_bytes += bytes;
@@ -126,7 +130,7 @@ int gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame
                           uint64_t size, uint64_t count, uint64_t interval_bytes)
 {
     if (depth <= 0 || count == 0)
-        return -1;
+        return GCS_CULPRIT_NONE;
     uint64_t bytes = size * count;
     uint64_t samples = gcs_culprit_unscale(size, count, interval_bytes);
     t->total_bytes += bytes;
@@ -151,7 +155,7 @@ int gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame
     if (s == NULL) {
         if (t->n == GCS_CULPRIT_TABLE) {
             t->other_bytes += bytes;
-            return -1;
+            return GCS_CULPRIT_OTHER;
         }
         s = &t->site[t->n++];
         memset(s, 0, sizeof *s);

@@ -76,8 +76,11 @@ void gcs_culprit_table_init(struct gcs_culprit_table *t);
 /* Charges the live allocations of one profile node: `count` objects of
  * `size` bytes (V8's estimate, scaled from its samples at mean interval
  * `interval_bytes`), allocated with the stack path[0..depth) (outermost
- * first, the allocating frame last). Returns the site's index in t, or
- * -1 when nothing was charged or the bytes went to `other`. */
+ * first, the allocating frame last). Returns the site's index in t,
+ * GCS_CULPRIT_OTHER when the bytes went to `other` (the table was full),
+ * or GCS_CULPRIT_NONE when nothing was charged. */
+#define GCS_CULPRIT_NONE (-1)
+#define GCS_CULPRIT_OTHER (-2)
 int gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame *const *path, int depth,
                           uint64_t size, uint64_t count, uint64_t interval_bytes);
 
@@ -98,8 +101,9 @@ int gcs_culprit_table_add(struct gcs_culprit_table *t, const struct gcs_js_frame
 uint64_t gcs_culprit_held_below(uint64_t newest_sample_id, int64_t sampled_ms);
 /* How long ago, in ms, the samples counted as held were taken at least. */
 int64_t gcs_culprit_held_after_ms(int64_t sampled_ms);
-/* Charges a held sample's bytes to site `site` (an index from
- * gcs_culprit_table_add; -1 is ignored). */
+/* Charges a held sample's bytes to site `site` (from
+ * gcs_culprit_table_add): GCS_CULPRIT_OTHER counts in the total only,
+ * GCS_CULPRIT_NONE (a node that was no site's) not at all. */
 void gcs_culprit_table_hold(struct gcs_culprit_table *t, int site, uint64_t bytes);
 
 /* Which site each profile node's allocations were charged to, by V8's node

@@ -406,7 +406,7 @@ static void make_culprits(struct gcs_isolate *s, void *isolate, int64_t now_ms)
     struct gcs_heapprofile *copy = NULL;
     if (gcs_profile_dir_enabled() && !atomic_flag_test_and_set(&profile_copy_busy))
         copy = &profile_copy;
-    int64_t sampled_ms = gcs_wall_ms() - s->sampler_since_ms;
+    int64_t sampled_ms = gcs_monotonic_ms() - s->sampler_since_mono_ms;
     bool read = gcs_v8_profiler_read(isolate, culprits_interval, sampled_ms, &culprits_table, copy, &reading);
     bool copy_handed_over = false;
     if (read && s->culprits_tries == 0)
@@ -505,6 +505,7 @@ static void culprits_interrupt(void *isolate, void *slot)
         }
         s->sampler_on = true;
         s->sampler_since_ms = gcs_wall_ms();
+        s->sampler_since_mono_ms = gcs_monotonic_ms();
         s->own.gc.sampler_starts++;
         gcs_snapshot_publish(s);
     }

@@ -65,6 +65,7 @@ struct gcs_isolate {
     uint64_t culprits_first_samples;   /* samples the first of them found */
     int64_t culprits_next_ms;          /* monotonic: not before this (a retry for more samples) */
     int64_t sampler_since_ms;          /* wall clock: when the sampler started */
+    int64_t sampler_since_mono_ms;     /* the same, monotonic: how long it has sampled */
     int64_t culprits_previous_ms;      /* wall clock: the previous culprits line; 0 none */
     struct gcs_culprit_memory culprit_memory;
 

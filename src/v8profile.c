@@ -175,7 +175,7 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
                 if (!vector_at(node, L->node_allocations, (size_t)L->allocation_size, &alloc, &nalloc))
                     return false;
                 uint64_t self_bytes = 0;
-                int site = -1;
+                int site = GCS_CULPRIT_NONE;
                 for (size_t i = 0; i < nalloc; i++) {
                     const char *a = alloc + i * (size_t)L->allocation_size;
                     uint64_t size;
@@ -183,11 +183,13 @@ static bool read_tree(void *isolate, const void *root, uint64_t interval, struct
                     memcpy(&size, a + L->allocation_bytes, sizeof size);
                     memcpy(&count, a + L->allocation_count, sizeof count);
                     /* the same site for every allocation of a node: it depends on the stack alone */
-                    site = gcs_culprit_table_add(t, work.path, depth, size, count, interval);
+                    int charged = gcs_culprit_table_add(t, work.path, depth, size, count, interval);
+                    if (charged != GCS_CULPRIT_NONE)
+                        site = charged;
                     self_bytes += size * count;
                 }
                 uint32_t node_id = (uint32_t)i32_at(node, L->node_id);
-                if (site >= 0)
+                if (site != GCS_CULPRIT_NONE)
                     gcs_culprit_node_map_put(&work.sites_of_nodes, node_id, site);
                 if (copy != NULL)
                     gcs_heapprofile_add(copy, depth - 1, f, i32_at(node, L->node_script_id), node_id, self_bytes);

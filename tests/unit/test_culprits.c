@@ -132,7 +132,7 @@ static void held_bytes_rank_before_live_bytes(void **state)
     int l = gcs_culprit_table_add(&t, leak_path, 1, 1000, 46, INTERVAL);
     assert_int_equal(c, 0);
     assert_int_equal(l, 1);
-    assert_int_equal(gcs_culprit_table_add(&t, leak_path, 1, 1000, 0, INTERVAL), -1);   /* nothing charged */
+    assert_int_equal(gcs_culprit_table_add(&t, leak_path, 1, 1000, 0, INTERVAL), GCS_CULPRIT_NONE);   /* nothing charged */
     gcs_culprit_table_hold(&t, l, 20000);
     gcs_culprit_table_hold(&t, -1, 5000);   /* a node that is no site's */
     gcs_culprit_table_hold(&t, 7, 5000);    /* no such site */
@@ -206,8 +206,12 @@ static void table_full_counts_the_rest(void **state)
     for (int i = 0; i < GCS_CULPRIT_TABLE + 5; i++) {
         struct gcs_js_frame f = frame("f", app, i + 1, 1);
         const struct gcs_js_frame *path[] = { &f };
-        assert_int_equal(gcs_culprit_table_add(&t, path, 1, 10, 1, INTERVAL), i < GCS_CULPRIT_TABLE ? i : -1);
+        assert_int_equal(gcs_culprit_table_add(&t, path, 1, 10, 1, INTERVAL), i < GCS_CULPRIT_TABLE ? i : GCS_CULPRIT_OTHER);
     }
+    /* Held bytes of sites beyond the table count in the total. */
+    gcs_culprit_table_hold(&t, GCS_CULPRIT_OTHER, 7);
+    gcs_culprit_table_hold(&t, GCS_CULPRIT_NONE, 5);
+    assert_int_equal(t.held_bytes, 7);
     assert_int_equal(t.n, GCS_CULPRIT_TABLE);
     assert_int_equal(t.other_bytes, 50);
     assert_int_equal(t.total_bytes, (GCS_CULPRIT_TABLE + 5) * 10);
