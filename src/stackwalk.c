@@ -18,6 +18,17 @@
  * with): a site is the same site whichever way its stack was walked. */
 static TLS unsigned walks_on_this_thread;
 
+/* What unw_backtrace takes off each caller's return address (so that it
+ * points into the call, not after it), which the step-by-step walk must
+ * take off too for the two to agree: libunwind 1.6's aarch64 walk takes
+ * off 1, its x86_64 walk nothing (tests/unit/test_stackwalk.c, also run
+ * under qemu-aarch64, checks both). */
+#if defined(__aarch64__)
+#define CACHED_WALK_TAKES_OFF 1u
+#else
+#define CACHED_WALK_TAKES_OFF 0u
+#endif
+
 int gcs_stack_walk_stepwise(void **raw, int max)
 {
     unw_context_t context;
@@ -29,7 +40,8 @@ int gcs_stack_walk_stepwise(void **raw, int max)
         unw_word_t ip;
         if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
             break;
-        raw[got++] = (void *)ip;
+        raw[got] = (void *)(got == 0 ? ip : ip - CACHED_WALK_TAKES_OFF);
+        got++;
     } while (got < max && unw_step(&cursor) > 0);
     return got;
 }
