@@ -128,7 +128,8 @@ static int64_t cost_wait(const struct gcs_probe *p, const struct gcs_probe_confi
 /* What the budget has paid and the probe not spent by now_ms, for a
  * cycle of `cost`: the saving grows at the budget's rate up to the burst,
  * or up to the cycle's cost where that is more (a cycle dearer than the
- * burst is paid for at the rate alone, one at a time). */
+ * burst is paid for at the rate alone, one at a time). What a request
+ * leaves of it is what it saves for the next. */
 static double saved_by(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms, double app,
                        uint64_t cost)
 {
@@ -155,17 +156,15 @@ static double app_rate(const struct gcs_probe *p, int64_t now_ms, uint64_t cpu_n
 }
 
 /* Whether the budget has paid for a cycle on used_now bytes, with what it
- * saved: the guess is on the heap now, which may be far larger than after
- * the last full GC (a 600 MB heap built since a full GC on 100 MB was
- * guessed at 68 ms, not 570, and probed 20 s after its start). */
+ * saved: the same wait as the cheap check's, but on the heap now, which
+ * may be far larger than after the last full GC (a 600 MB heap built
+ * since a full GC on 100 MB was guessed at 68 ms, not 570, and probed
+ * 20 s after its start). */
 static bool budget_allows(const struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
                           uint64_t cpu_ns, uint64_t used_now)
 {
-    if (budget_rate(0, c) <= 0)
-        return true;   /* a rate of 0 (no setting makes one) never waits */
-    double app = app_rate(p, now_ms, cpu_ns);
-    uint64_t cost = cycle_cost(p, c, used_now);
-    return saved_by(p, c, now_ms, app, cost) >= (double)cost;
+    int64_t wait = cost_wait(p, c, cycle_cost(p, c, used_now), app_rate(p, now_ms, cpu_ns));
+    return wait == 0 || (now_ms > p->budget_from_ms && now_ms - p->budget_from_ms >= wait);
 }
 
 /* A request spends the cycle's price from what was saved. */
@@ -190,8 +189,8 @@ bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_co
     /* An unanswered request was paid for: a miss counts at the period. */
     if (p->outstanding)
         return true;
-    int64_t cost_wait = gcs_probe_cost_wait_ms(p, c);
-    return cost_wait == 0 || (now_ms > p->budget_from_ms && now_ms - p->budget_from_ms >= cost_wait);
+    int64_t wait = gcs_probe_cost_wait_ms(p, c);
+    return wait == 0 || (now_ms > p->budget_from_ms && now_ms - p->budget_from_ms >= wait);
 }
 
 enum gcs_probe_action gcs_probe_decide(struct gcs_probe *p, const struct gcs_probe_config *c,
