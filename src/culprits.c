@@ -43,15 +43,10 @@ void gcs_culprit_table_init(struct gcs_culprit_table *t)
     t->total_bytes = t->total_samples = t->other_bytes = t->held_bytes = 0;
 }
 
-static int64_t recent_ms(int64_t sampled_ms)
+int64_t gcs_culprit_held_after_ms(int64_t sampled_ms)
 {
     int64_t half = sampled_ms > 0 ? sampled_ms / 2 : 0;
     return half < GCS_CULPRIT_HELD_RECENT_MS ? half : GCS_CULPRIT_HELD_RECENT_MS;
-}
-
-int64_t gcs_culprit_held_after_ms(int64_t sampled_ms)
-{
-    return recent_ms(sampled_ms);
 }
 
 uint64_t gcs_culprit_held_below(uint64_t newest_sample_id, int64_t sampled_ms)
@@ -59,7 +54,7 @@ uint64_t gcs_culprit_held_below(uint64_t newest_sample_id, int64_t sampled_ms)
     if (sampled_ms <= 0)
         return newest_sample_id / 2;
     /* The numbers taken in the recent part, at an even rate. */
-    unsigned __int128 recent = (unsigned __int128)newest_sample_id * (uint64_t)recent_ms(sampled_ms);
+    unsigned __int128 recent = (unsigned __int128)newest_sample_id * (uint64_t)gcs_culprit_held_after_ms(sampled_ms);
     return newest_sample_id - (uint64_t)(recent / (uint64_t)sampled_ms);
 }
 
