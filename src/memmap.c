@@ -1,8 +1,6 @@
 #include "memmap.h"
 
-#define UNW_LOCAL_ONLY
 #include <errno.h>
-#include <libunwind.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -88,9 +86,7 @@ void gcs_memmap_enable(void)
         self_lo = self.lo;
         self_hi = self.hi;
     }
-    /* Per-thread caches: the global one takes a lock and changes the
-     * signal mask around every step. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    gcs_stack_walk_init();
     atomic_store(&enabled, true);
 }
 

@@ -29,6 +29,18 @@ static TLS unsigned walks_on_this_thread;
 #define CACHED_WALK_TAKES_OFF 0u
 #endif
 
+void gcs_stack_walk_init(void)
+{
+    /* Per-thread caches: the global one takes a lock and changes the
+     * signal mask around every step. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+unsigned gcs_stack_walks_on_this_thread(void)
+{
+    return walks_on_this_thread;
+}
+
 int gcs_stack_walk_stepwise(void **raw, int max)
 {
     unw_context_t context;
@@ -53,9 +65,9 @@ int gcs_stack_walk_cached(void **raw, int max)
 
 int gcs_stack_walk(void **raw, int max)
 {
-    if (walks_on_this_thread < GCS_STEPWISE_WALKS) {
-        walks_on_this_thread++;
+    if (walks_on_this_thread++ < GCS_STEPWISE_WALKS)
         return gcs_stack_walk_stepwise(raw, max);
-    }
+    if (walks_on_this_thread == 0)
+        walks_on_this_thread = GCS_STEPWISE_WALKS;   /* wrapped: stay on the cached walk */
     return gcs_stack_walk_cached(raw, max);
 }

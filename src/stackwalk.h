@@ -9,6 +9,13 @@
  * rest through unw_backtrace. Why: stackwalk.c. */
 #define GCS_STEPWISE_WALKS 64
 
+/* Once, at start-up, before any walk. */
+void gcs_stack_walk_init(void);
+
+/* How many walks this thread has made (the first GCS_STEPWISE_WALKS went
+ * step by step). */
+unsigned gcs_stack_walks_on_this_thread(void);
+
 /* Up to max return addresses of the stack above the caller's frame (the
  * frame that calls this is the first, or the first two: the caller drops
  * its own frames by address). Returns how many. */
