@@ -1,5 +1,7 @@
 #include "test.h"
 
+#include <stdbool.h>
+
 #include "stackwalk.h"
 
 /* The two walks must give the same return addresses for the callers'
@@ -15,6 +17,8 @@ struct walks {
     int nstep, ncached;
 };
 
+typedef void walker(struct walks *w);
+
 static __attribute__((noinline)) void walk_both(struct walks *w)
 {
     w->nstep = gcs_stack_walk_stepwise(w->step, MAX);
@@ -22,22 +26,50 @@ static __attribute__((noinline)) void walk_both(struct walks *w)
     __asm__ volatile("" ::: "memory");   /* not a tail call */
 }
 
-static __attribute__((noinline)) void three(struct walks *w)
+/* The interposers' entry: one walk, whichever way this thread is at. */
+static __attribute__((noinline)) void walk_public(struct walks *w)
 {
-    walk_both(w);
+    w->nstep = gcs_stack_walk(w->step, MAX);
+    w->ncached = 0;
     __asm__ volatile("" ::: "memory");
 }
 
-static __attribute__((noinline)) void two(struct walks *w)
+static __attribute__((noinline)) void three(struct walks *w, walker *walk)
 {
-    three(w);
+    walk(w);
     __asm__ volatile("" ::: "memory");
 }
 
-static __attribute__((noinline)) void one(struct walks *w)
+static __attribute__((noinline)) void two(struct walks *w, walker *walk)
 {
-    two(w);
+    three(w, walk);
     __asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void one(struct walks *w, walker *walk)
+{
+    two(w, walk);
+    __asm__ volatile("" ::: "memory");
+}
+
+/* The frames of two walks of the same stack, from their first common
+ * address on, are the same. */
+static void assert_same_callers(void *const *a, int na, void *const *b, int nb)
+{
+    int i = 0, j = -1;
+    for (; i < na && j < 0; i++)
+        for (int k = 0; k < nb; k++)
+            if (a[i] == b[k]) {
+                j = k;
+                break;
+            }
+    assert_true(j >= 0);
+    i--;
+    /* three, two, one, the test, and cmocka's frames above it */
+    assert_true(na - i >= 4);
+    assert_int_equal(na - i, nb - j);
+    for (; i < na; i++, j++)
+        assert_ptr_equal(a[i], b[j]);
 }
 
 static void both_walks_agree(void **state)
@@ -46,43 +78,42 @@ static void both_walks_agree(void **state)
     /* Twice: the second cached walk comes from libunwind's cache. */
     for (int round = 0; round < 2; round++) {
         struct walks w;
-        one(&w);
+        one(&w, walk_both);
         assert_true(w.nstep > 4);
         assert_true(w.ncached > 4);
-        int i = 0, j = -1;
-        for (; i < w.nstep && j < 0; i++)
-            for (int k = 0; k < w.ncached; k++)
-                if (w.step[i] == w.cached[k]) {
-                    j = k;
-                    break;
-                }
-        assert_true(j >= 0);
-        i--;
-        /* three, two, one, this test, and cmocka's frames above it */
-        assert_true(w.nstep - i >= 4);
-        assert_int_equal(w.nstep - i, w.ncached - j);
-        for (; i < w.nstep; i++, j++)
-            assert_ptr_equal(w.step[i], w.cached[j]);
+        assert_same_callers(w.step, w.nstep, w.cached, w.ncached);
     }
 }
 
-/* The switch: GCS_STEPWISE_WALKS walks step by step, then cached; both
- * fill the same buffer the same way. */
-static void walks_switch_after_a_while(void **state)
+/* A thread's walks through gcs_stack_walk: step by step, then cached
+ * from the GCS_STEPWISE_WALKS-th on, and the same frames before and after
+ * the switch. */
+static void the_thread_switches_walks_and_keeps_its_frames(void **state)
 {
     (void)state;
+    gcs_stack_walk_init();
+    assert_true(gcs_stack_walks_on_this_thread() < GCS_STEPWISE_WALKS);
+    struct walks first, w;
+    bool have_first = false;
+    /* one call site for every walk: the frames above it are the same */
+    while (gcs_stack_walks_on_this_thread() < GCS_STEPWISE_WALKS + 4) {
+        one(&w, walk_public);
+        if (!have_first) {
+            first = w;
+            have_first = true;
+        }
+        assert_same_callers(first.step, first.nstep, w.step, w.nstep);
+    }
     void *raw[MAX];
-    for (int i = 0; i < GCS_STEPWISE_WALKS + 4; i++)
-        assert_true(gcs_stack_walk(raw, MAX) > 2);
-    assert_int_equal(gcs_stack_walk(raw, 0), 0);
     assert_int_equal(gcs_stack_walk_stepwise(raw, 0), 0);
+    assert_int_equal(gcs_stack_walk_cached(raw, 0), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(both_walks_agree),
-        cmocka_unit_test(walks_switch_after_a_while),
+        cmocka_unit_test(the_thread_switches_walks_and_keeps_its_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
