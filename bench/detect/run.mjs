@@ -108,7 +108,7 @@ function analyse(w, lines, truth, started) {
   const firstCulprits = lines.find((l) => l.event === 'culprits' && l.isolate === isolate && Date.parse(l.ts) <= endMs);
   const top = firstCulprits?.sites[0];
   const lastSelf = new Map(lines.filter((l) => l.self).map((l) => [l.isolate, l.self]));
-  const growing = new Set(lines.filter((l) => l.event === 'stats').flatMap((l) =>
+  const growing = new Set(lines.filter((l) => l.event === 'stats' && Date.parse(l.ts) <= endMs).flatMap((l) =>
     Object.keys(l.trend).filter((m) => ['growing', 'leak'].includes(l.trend[m].state))));
   return {
     fullGcs: stats.length,
