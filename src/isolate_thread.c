@@ -304,6 +304,9 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     gcs_probe_init(&s->probe, &probe_config, gcs_monotonic_ms(),
                    gcs_monotonic_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)tid);
     gcs_probe_start_clock(&s->probe, gcs_monotonic_ms(), gcs_process_cpu_ns());
+    struct gcs_heap_stats heap;
+    if (gcs_v8_heap_stats(isolate, &heap))
+        gcs_probe_set_heap_limit(&s->probe, heap.limit);
     gcs_snapshot_publish(s);
     uint32_t number = main_thread ? 1 : atomic_fetch_add(&next_worker_number, 1);
 
@@ -330,6 +333,7 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     gcs_snapshot_record(&r, GCS_EV_START, atomic_load(&s->number), &s->own);
     r.main_thread = main_thread;
     r.v8_isolate = (uint64_t)(uintptr_t)isolate;
+    r.probing = gcs_probe_may_ask(&s->probe, &probe_config);
     gcs_output_submit(&r);
 }
 

@@ -465,6 +465,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         gcs_json_str(j, "v8", p->v8_version);
         gcs_json_str(j, "thread", r->main_thread ? "main" : "worker");
         gcs_json_str(j, "v8_isolate", addr);
+        gcs_json_bool(j, "probing", r->probing);
         gcs_json_object_begin(j, "settings");
         gcs_json_str(j, "destination", p->destination);
         gcs_json_fixed(j, "interval_s", p->interval_ms / 1000.0, 3);

@@ -81,6 +81,7 @@ struct gcs_record {
     int64_t ts_ms;             /* wall clock */
     bool main_thread;          /* start */
     uint64_t v8_isolate;       /* start: the isolate's address, as --trace-gc prints it */
+    bool probing;              /* start: the probe may ask for full GCs in this isolate */
     struct gcs_gc_counts gc;
     struct gcs_summary summary;
     struct gcs_verdict verdict;

@@ -53,6 +53,16 @@ void gcs_probe_start_clock(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
     p->end_cpu_ns = cpu_ns;
 }
 
+void gcs_probe_set_heap_limit(struct gcs_probe *p, uint64_t limit_bytes)
+{
+    p->heap_too_small = limit_bytes < GCS_PROBE_MIN_HEAP_LIMIT;
+}
+
+bool gcs_probe_may_ask(const struct gcs_probe *p, const struct gcs_probe_config *c)
+{
+    return c->every_ms != 0 && !p->heap_too_small;
+}
+
 void gcs_probe_set_settled(struct gcs_probe *p, bool settled)
 {
     p->settled = settled;
@@ -180,7 +190,7 @@ static void spend(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t
 bool gcs_probe_time_to_look(const struct gcs_probe *p, const struct gcs_probe_config *c,
                             int64_t now_ms)
 {
-    if (c->every_ms == 0 || p->gave_up)
+    if (!gcs_probe_may_ask(p, c) || p->gave_up)
         return false;
     int64_t since = p->last_look_ms > p->last_full_ms ? p->last_look_ms : p->last_full_ms;
     /* A clock that went back is a clock that has not advanced. */

@@ -58,7 +58,9 @@
  *     server on a saturated machine was measured so and probed every
  *     ~20 s);
  *   - a request that V8 leaves unanswered (no full GC within the wait) is
- *     a miss; after max_misses in a row, gcstats stops asking.
+ *     a miss; after max_misses in a row, gcstats stops asking;
+ *   - never in an isolate whose heap limit is small (a Worker given a few
+ *     MB by resourceLimits): why at GCS_PROBE_MIN_HEAP_LIMIT.
  *
  * Pure: the caller passes the clocks (monotonic ms, process CPU ns), the
  * heap's size and whether the detector is settled. */
@@ -118,6 +120,19 @@ struct gcs_probe_config {
 /* The period once every series is "ok". */
 #define GCS_PROBE_SETTLED_MS 60000u
 
+/* Below this heap limit (heap_size_limit: a Worker's resourceLimits),
+ * the probe never asks. V8 runs full GCs there often by itself, as the
+ * heap nears a limit that close. And the probe's cycles there make a
+ * deadlock of node's far likelier (nodejs/node#54918: a Worker ending
+ * waits in NodePlatform::DrainTasks for V8's background jobs, while a
+ * concurrent Maglev compile job of that isolate, whose allocation failed,
+ * waits for that isolate's thread to collect). Measured on Node 24.21.0
+ * with tests/fixtures/live_workers.js (130 Workers, two runs at a time):
+ * with maxOldGenerationSizeMb 8, 7 of ~45 runs hung with the probe on,
+ * 0 of 30 with GCSTATS_PROBE=0 and 1 of 22 without gcstats; with 64,
+ * 0 of 20 with the probe on. */
+#define GCS_PROBE_MIN_HEAP_LIMIT ((uint64_t)64 << 20)
+
 void gcs_probe_config_default(struct gcs_probe_config *c);
 /* The budget from GCSTATS_PROBE_BUDGET, in thousandths of a percent of
  * the application's CPU; a tenth of it, of one core, is always allowed. */
@@ -132,6 +147,7 @@ struct gcs_probe {
     int64_t last_look_ms;        /* the last request, or the last look that declined */
     bool outstanding;            /* asked, and no full GC since */
     bool gave_up;
+    bool heap_too_small;         /* the heap limit is under GCS_PROBE_MIN_HEAP_LIMIT: never ask */
     uint32_t misses;             /* in a row */
     uint64_t requests;           /* ever made */
     int64_t budget_from_ms;      /* the last request gcstats made, or attach */
@@ -162,6 +178,13 @@ void gcs_probe_init(struct gcs_probe *p, const struct gcs_probe_config *c, int64
  * against the application's rate since, not against none (which counted
  * all the application's CPU during the first cycle as the cycle's). */
 void gcs_probe_start_clock(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns);
+
+/* The isolate's heap limit (heap_size_limit), read at attach: under
+ * GCS_PROBE_MIN_HEAP_LIMIT the probe never asks. */
+void gcs_probe_set_heap_limit(struct gcs_probe *p, uint64_t limit_bytes);
+/* Whether the probe may ever ask in this isolate (its settings and heap
+ * limit allow it; it may give up later). */
+bool gcs_probe_may_ask(const struct gcs_probe *p, const struct gcs_probe_config *c);
 
 /* Whether every series the detector judges in this isolate is "ok". */
 void gcs_probe_set_settled(struct gcs_probe *p, bool settled);

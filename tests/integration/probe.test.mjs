@@ -55,6 +55,7 @@ test('GCSTATS_PROBE=0: nothing is asked', async () => {
   const res = await runNodeWithLines(quiet('102400', '6000'), { env: { GCSTATS_PROBE: '0' } });
   assert.equal(res.code, 0, res.stderr);
   assert.equal(byEvent(res.lines, 'start')[0].settings.probe_s, 0);
+  assert.equal(byEvent(res.lines, 'start')[0].probing, false);
   assert.equal(answered(res.lines, 1).length, 0);
   assert.equal(byEvent(res.lines, 'exit')[0].self.probes, 0);
 });
@@ -94,6 +95,21 @@ test('a Worker is probed on its own thread', async () => {
   assert.equal(res.code, 0, res.stderr);
   const probed = answered(res.lines, 2);
   assert.ok(probed.length >= 3, `${probed.length} probed full GCs in the Worker`);
+  assert.equal(byEvent(res.lines, 'start').find((l) => l.isolate === 2).probing, true);
   const end = byEvent(res.lines, 'end').find((l) => l.isolate === 2);
   assert.ok(end.self.probes >= probed.length, `${end.self.probes} requests, ${probed.length} answered`);
+});
+
+// In an isolate whose heap limit is under 64 MiB the probe never asks
+// (GCS_PROBE_MIN_HEAP_LIMIT in src/probe.h: V8 collects often there by
+// itself, and the probe's cycles made node's deadlock at a Worker's end,
+// nodejs/node#54918, far likelier); the start line says so.
+test('a Worker with a small heap limit is never probed', async () => {
+  const res = await runNodeWithLines(quiet('102400', '6000', 'worker', '8'), { env: FAST });
+  assert.equal(res.code, 0, res.stderr);
+  const starts = byEvent(res.lines, 'start');
+  assert.equal(starts.find((l) => l.isolate === 1).probing, true);
+  assert.equal(starts.find((l) => l.isolate === 2).probing, false);
+  assert.equal(answered(res.lines, 2).length, 0);
+  assert.equal(byEvent(res.lines, 'end').find((l) => l.isolate === 2).self.probes, 0);
 });

@@ -399,6 +399,32 @@ static void off_and_odd_clocks(void **state)
     assert_int_equal(p.requests, 0);
 }
 
+/* An isolate whose heap limit is under 64 MiB is never asked for a GC,
+ * however long V8 leaves it without one and however much it allocates;
+ * at 64 MiB it is, as any other. */
+static void not_in_a_small_heap(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c = defaults();
+    struct gcs_probe p;
+    gcs_probe_init(&p, &c, 0, 19);
+    gcs_probe_set_heap_limit(&p, GCS_PROBE_MIN_HEAP_LIMIT - 1);
+    assert_false(gcs_probe_may_ask(&p, &c));
+    for (int64_t t = 0; t < 10000000; t += 999) {
+        assert_false(gcs_probe_time_to_look(&p, &c, t));
+        assert_int_equal(gcs_probe_decide(&p, &c, t, 0, (uint64_t)t * 1024u), GCS_PROBE_WAIT);
+    }
+    assert_int_equal(p.requests, 0);
+
+    gcs_probe_init(&p, &c, 0, 19);
+    gcs_probe_set_heap_limit(&p, GCS_PROBE_MIN_HEAP_LIMIT);
+    assert_true(gcs_probe_may_ask(&p, &c));
+    assert_int_equal(gcs_probe_decide(&p, &c, next_look(&p, &c, 0), 0, 10 * MB), GCS_PROBE_REQUEST);
+    /* the settings alone say no */
+    c.every_ms = 0;
+    assert_false(gcs_probe_may_ask(&p, &c));
+}
+
 /* A cycle's cost is at least a guess from the heap: before any cycle is
  * measured, and when the measure sees less. 600 MiB in a process using a
  * third of a core waits about three minutes (1 ns a byte beyond the first
@@ -529,6 +555,7 @@ int main(void)
         cmocka_unit_test(gives_up_after_misses),
         cmocka_unit_test(misses_in_a_row_only),
         cmocka_unit_test(off_and_odd_clocks),
+        cmocka_unit_test(not_in_a_small_heap),
         cmocka_unit_test(a_large_first_cycle_waits_for_its_price),
         cmocka_unit_test(burst_pays_for_a_fast_leaks_first_samples),
     };
