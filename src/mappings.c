@@ -212,12 +212,13 @@ static void join_at(struct gcs_mappings *m, uintptr_t x)
     m->root = merge(m, l, r);
 }
 
-enum range_op { OP_UNMAP, OP_MAP, OP_PROTECT, OP_OWNER };
+enum range_op { OP_UNMAP, OP_MAP, OP_PROTECT, OP_OWNER, OP_SITES };
 
 struct op_args {
     enum range_op op;
     bool accessible;
     unsigned owner;
+    const uint16_t *to_site;   /* OP_SITES */
 };
 
 static void drop_all(struct gcs_mappings *m, uint32_t t)
@@ -240,6 +241,8 @@ static void change_all(struct gcs_mappings *m, uint32_t t, const struct op_args 
     count_out(m, n);
     if (a->op == OP_PROTECT)
         n->accessible = a->accessible;
+    else if (a->op == OP_SITES)
+        n->site = a->to_site[n->site] < GCS_SITES ? a->to_site[n->site] : n->site;
     else
         n->owner = (uint8_t)a->owner;
     count_in(m, n);
@@ -285,6 +288,7 @@ static void apply(struct gcs_mappings *m, uintptr_t start, uintptr_t len, const 
     }
     case OP_PROTECT:
     case OP_OWNER:
+    case OP_SITES:
         change_all(m, inside, a);
         break;
     }
@@ -296,19 +300,19 @@ static void apply(struct gcs_mappings *m, uintptr_t start, uintptr_t len, const 
 void gcs_mappings_map(struct gcs_mappings *m, uintptr_t start, uintptr_t len, bool accessible,
                       unsigned site, unsigned owner)
 {
-    struct op_args a = { OP_MAP, accessible, owner };
+    struct op_args a = { .op = OP_MAP, .accessible = accessible, .owner = owner };
     apply(m, start, len, &a, site);
 }
 
 void gcs_mappings_unmap(struct gcs_mappings *m, uintptr_t start, uintptr_t len)
 {
-    struct op_args a = { OP_UNMAP, false, 0 };
+    struct op_args a = { .op = OP_UNMAP };
     apply(m, start, len, &a, 0);
 }
 
 void gcs_mappings_protect(struct gcs_mappings *m, uintptr_t start, uintptr_t len, bool accessible)
 {
-    struct op_args a = { OP_PROTECT, accessible, 0 };
+    struct op_args a = { .op = OP_PROTECT, .accessible = accessible };
     apply(m, start, len, &a, 0);
 }
 
@@ -317,7 +321,38 @@ void gcs_mappings_set_owner_in(struct gcs_mappings *m, uintptr_t start, uintptr_
 {
     if (owner >= GCS_OWNERS)
         return;
-    struct op_args a = { OP_OWNER, false, owner };
+    struct op_args a = { .op = OP_OWNER, .owner = owner };
+    apply(m, start, len, &a, 0);
+}
+
+static void mark_sites(const struct gcs_mappings *m, uint32_t t, uintptr_t start, uintptr_t end,
+                       bool *present)
+{
+    if (t == NIL)
+        return;
+    const struct gcs_map_node *n = &m->nodes[t];
+    if (n->start > start)
+        mark_sites(m, n->left, start, end, present);
+    if (n->start < end && n->end > start)
+        present[n->site] = true;
+    if (n->end < end)
+        mark_sites(m, n->right, start, end, present);
+}
+
+void gcs_mappings_sites_in(const struct gcs_mappings *m, uintptr_t start, uintptr_t len, bool *present)
+{
+    uintptr_t end = start + len;
+    if (len == 0)
+        return;
+    if (end < start)
+        end = UINTPTR_MAX;
+    mark_sites(m, m->root, start, end, present);
+}
+
+void gcs_mappings_move_sites_in(struct gcs_mappings *m, uintptr_t start, uintptr_t len,
+                                const uint16_t *to_site)
+{
+    struct op_args a = { .op = OP_SITES, .to_site = to_site };
     apply(m, start, len, &a, 0);
 }
 

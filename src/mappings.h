@@ -71,6 +71,13 @@ void gcs_mappings_remap(struct gcs_mappings *m, uintptr_t old_start, uintptr_t o
 /* Every interval inside [start, start+len) now belongs to owner. */
 void gcs_mappings_set_owner_in(struct gcs_mappings *m, uintptr_t start, uintptr_t len,
                                unsigned owner);
+/* Marks present[site] (GCS_SITES entries) for the site of every interval
+ * that overlaps [start, start+len). */
+void gcs_mappings_sites_in(const struct gcs_mappings *m, uintptr_t start, uintptr_t len, bool *present);
+/* Every interval inside [start, start+len) moves to site to_site[its site]
+ * (GCS_SITES entries; to_site[s] == s keeps it), its bytes with it. */
+void gcs_mappings_move_sites_in(struct gcs_mappings *m, uintptr_t start, uintptr_t len,
+                                const uint16_t *to_site);
 /* Every interval of site whose owner is from_owner now belongs to to_owner
  * (a site classified better once its frames have names). */
 void gcs_mappings_reassign_site(struct gcs_mappings *m, unsigned site, unsigned from_owner,

@@ -184,33 +184,19 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
     return false;
 }
 
-/* Reservations this large are few (V8's cage, its code range) and are
- * unwound even before an isolate is attached, and so are mappings placed
- * over one gcstats counts (V8 copying its builtins into the code range,
- * pages placed in a cage): their deeper frames tell them apart from the
- * heap's own pages in the sites lines (CodeRange frames make them code
- * space). */
-#define UNWIND_AT_LEAST ((size_t)32 << 20)
-
 /* Until an isolate is attached, a site is the interposer's caller alone,
  * found without libunwind: nearly all of a short process's mappings are
  * made then (`node -e 0` makes 20 to 50), on the main thread while node
- * starts. Those sites are classified by the object holding the caller
- * and named by the writer like any other; whatever lies in the code
- * range becomes v8_code when the isolate is attached
- * (gcs_memmap_add_code_range). */
-static bool over_a_counted_mapping(uintptr_t addr)
+ * starts, and a walk through node's unwind tables then was half of what
+ * gcstats added to the peak RSS of `node -e 0` (docs/design.md,
+ * "Benchmark"). Those sites are classified by the object holding the
+ * caller, so V8's reservations (its cage, its code range) are V8's, and
+ * named by the writer like any other; V8's code range, which shares its
+ * caller with the cage, gets a site of its own when the isolate is
+ * attached (gcs_memmap_add_code_range). */
+static int site_frames(uintptr_t *frames, const void *caller)
 {
-    struct gcs_map_node n;
-    lock_book();
-    bool found = gcs_mappings_find(&book, addr, &n);
-    unlock_book();
-    return found;
-}
-
-static int site_frames(uintptr_t *frames, const void *caller, uintptr_t addr, size_t len)
-{
-    if (len >= UNWIND_AT_LEAST || gcs_registry_ever_attached() || over_a_counted_mapping(addr))
+    if (gcs_registry_ever_attached())
         return unwind_site(frames, caller);
     if (caller == NULL)
         return 0;
@@ -223,7 +209,7 @@ void gcs_memmap_on_map(uintptr_t addr, size_t len, int prot, const void *caller)
     if (!gcs_memmap_enabled() || len == 0)
         return;
     uintptr_t frames[GCS_SITE_FRAMES];
-    int n = site_frames(frames, caller, addr, len);
+    int n = site_frames(frames, caller);
     lock_book();
     unsigned site = site_for(frames, n);
     unsigned owner = in_code_range(addr, page_len(len)) ? GCS_OWNER_V8_CODE
@@ -262,6 +248,36 @@ void gcs_memmap_on_remap(uintptr_t old_addr, size_t old_len, uintptr_t new_addr,
     unlock_book();
 }
 
+/* Under the lock. A site made of the caller alone (before the first
+ * attach) that has intervals in the code range and is not code's gets a
+ * twin: the same frames, owner v8_code, found by its index only (lookups
+ * by frames find the first). The range's intervals move to the twins, so
+ * that sites lines show the code range apart from the cage that shares
+ * its caller (v8::base::OS::Allocate). */
+static void code_range_sites(uintptr_t lo, uintptr_t len)
+{
+    static bool present[GCS_SITES];
+    static uint16_t to_site[GCS_SITES];
+    memset(present, 0, sizeof present);
+    gcs_mappings_sites_in(&book, lo, len, present);
+    bool moves = false;
+    uint32_t count = atomic_load_explicit(&sites.count, memory_order_relaxed);
+    for (uint32_t s = 0; s < GCS_SITES; s++) {
+        to_site[s] = (uint16_t)s;
+        const struct gcs_site *site = &sites.sites[s];
+        if (s == 0 || s >= count || !present[s] || site->nframes > 1 || site->owner == GCS_OWNER_V8_CODE)
+            continue;
+        unsigned twin = gcs_sites_add(&sites, site->frames, site->nframes, site->hash, GCS_OWNER_V8_CODE,
+                                      site->caller);
+        if (twin != 0) {
+            to_site[s] = (uint16_t)twin;
+            moves = true;
+        }
+    }
+    if (moves)
+        gcs_mappings_move_sites_in(&book, lo, len, to_site);
+}
+
 void gcs_memmap_add_code_range(const void *key, uintptr_t start, size_t len)
 {
     if (!gcs_memmap_enabled() || key == NULL || len == 0)
@@ -276,8 +292,10 @@ void gcs_memmap_add_code_range(const void *key, uintptr_t start, size_t len)
         }
     }
     /* The range was reserved before the isolate was attached: what is
-     * already in the book there is code space. */
-    gcs_mappings_set_owner_in(&book, gcs_page_round_down(start, page_size), page_len(len), GCS_OWNER_V8_CODE);
+     * already in the book there is code space, under sites of its own. */
+    uintptr_t lo = gcs_page_round_down(start, page_size), n = page_len(len);
+    code_range_sites(lo, n);
+    gcs_mappings_set_owner_in(&book, lo, n, GCS_OWNER_V8_CODE);
     unlock_book();
 }
 

@@ -81,7 +81,9 @@ uint64_t gcs_frames_hash(const uintptr_t *frames, int n);
 /* The site with exactly these frames, or 0. */
 unsigned gcs_sites_find(const struct gcs_site_table *t, const uintptr_t *frames, int n,
                         uint64_t hash);
-/* Adds a site (the caller has checked it is not there); 0 when full. */
+/* Adds a site (the caller has checked it is not there, or wants a twin
+ * of one with another owner, which lookups by frames never find: they find
+ * the first); 0 when full. */
 unsigned gcs_sites_add(struct gcs_site_table *t, const uintptr_t *frames, int n, uint64_t hash,
                        unsigned owner, unsigned caller);
 

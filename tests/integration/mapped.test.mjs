@@ -84,6 +84,19 @@ test('V8 heap pages are counted as v8_heap, the code range as v8_code', async ()
   assert.ok(code.reserved >= 128 * MiB, `code range ${code.reserved}`);
 });
 
+// V8 reserves its code range before gcstats attaches to the isolate, when
+// a mapping's site is its caller alone, which the code range shares with
+// V8's heap reservations (v8::base::OS::Allocate): at attach it moves to a
+// v8_code site of its own, so that sites lines show it as code.
+test('sites lines: the code range reserved before attach is a v8_code site', async () => {
+  const res = await runNodeUntil(['-e', 'process.on("SIGUSR2", () => process.exit(0)); setInterval(() => {}, 1000);'],
+    (lines) => byEvent(lines, 'sites').length > 0, { env: { GCSTATS_SITES: '1' } });
+  assert.equal(res.code, 0, res.stderr);
+  const sites = byEvent(res.lines, 'sites')[0].sites;
+  const code = sites.filter((s) => s.owner === 'v8_code').reduce((sum, s) => sum + s.reserved, 0);
+  assert.ok(code >= 128 * MiB, JSON.stringify(sites.map((s) => [s.owner, s.reserved, s.function])));
+});
+
 // From the second forced sample (the first is start-up's) to the one with
 // the most external memory (the fixture frees its Buffers at the end).
 function externalSpan(lines) {

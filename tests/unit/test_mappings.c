@@ -113,6 +113,40 @@ static void owners_move_between_totals(void **state)
     assert_int_equal(book.total.reserved, 30 * page_size);
 }
 
+/* V8's code range, reserved before the isolate is attached, shares its
+ * caller-only site with the cage: at attach its intervals move to a site
+ * of their own, bytes and all, and the intervals outside stay. */
+static void a_range_moves_to_another_site(void **state)
+{
+    (void)state;
+    gcs_mappings_init(&book);
+    gcs_mappings_map(&book, at(0), 10 * page_size, false, 4, 0);    /* the cage */
+    gcs_mappings_map(&book, at(20), 10 * page_size, false, 4, 0);   /* the code range */
+    gcs_mappings_protect(&book, at(22), 2 * page_size, true);
+    gcs_mappings_map(&book, at(26), 2 * page_size, true, 6, 0);     /* placed in it */
+    static bool present[GCS_SITES];
+    memset(present, 0, sizeof present);
+    gcs_mappings_sites_in(&book, at(20), 10 * page_size, present);
+    assert_true(present[4] && present[6]);
+    assert_false(present[0] || present[5] || present[7]);
+    static uint16_t to[GCS_SITES];
+    for (unsigned s = 0; s < GCS_SITES; s++)
+        to[s] = (uint16_t)s;
+    to[4] = 7;
+    gcs_mappings_move_sites_in(&book, at(20), 10 * page_size, to);
+    assert_int_equal(book.site[4].reserved, 10 * page_size);   /* the cage */
+    assert_int_equal(book.site[4].committed, 0);
+    assert_int_equal(book.site[7].reserved, 8 * page_size);
+    assert_int_equal(book.site[7].committed, 2 * page_size);
+    assert_int_equal(book.site[6].reserved, 2 * page_size);    /* not moved */
+    assert_int_equal(book.total.reserved, 20 * page_size);
+    struct gcs_map_node n;
+    assert_true(gcs_mappings_find(&book, at(29), &n));
+    assert_int_equal(n.site, 7);
+    assert_true(gcs_mappings_find(&book, at(9), &n));
+    assert_int_equal(n.site, 4);
+}
+
 static void wrapping_range_is_clamped(void **state)
 {
     (void)state;
@@ -256,7 +290,7 @@ static void random_operations_match_the_model(void **state)
             n = MODEL_PAGES - a;
         bool acc = rand() & 1;
         unsigned site = (unsigned)rand() % 8, owner = (unsigned)rand() % 5;
-        switch (rand() % 6) {
+        switch (rand() % 7) {
         case 0:
         case 1:
             gcs_mappings_map(&book, at(a), n * page_size, acc, site, owner);
@@ -307,6 +341,26 @@ static void random_operations_match_the_model(void **state)
                         md.c[p].owner = owner;
             }
             break;
+        case 6: {
+            /* The sites present in the range, then some of them moved. */
+            static bool present[GCS_SITES];
+            memset(present, 0, sizeof present);
+            gcs_mappings_sites_in(&book, at(a), n * page_size, present);
+            for (unsigned s = 0; s < 8; s++) {
+                bool there = false;
+                for (unsigned p = a; p < a + n; p++)
+                    there |= md.c[p].mapped && md.c[p].site == s;
+                assert_int_equal(present[s], there);
+            }
+            static uint16_t to[GCS_SITES];
+            for (unsigned s = 0; s < GCS_SITES; s++)
+                to[s] = (uint16_t)(s < 8 && rand() % 3 == 0 ? (unsigned)rand() % 8 : s);
+            gcs_mappings_move_sites_in(&book, at(a), n * page_size, to);
+            for (unsigned p = a; p < a + n; p++)
+                if (md.c[p].mapped)
+                    md.c[p].site = to[md.c[p].site];
+            break;
+        }
         }
         model_totals(&md);
         if (step % 7 == 0 || step > 199000)
@@ -361,6 +415,7 @@ int main(void)
         cmocka_unit_test(reservation_does_not_fragment),
         cmocka_unit_test(remap_moves_and_keeps_attributes),
         cmocka_unit_test(owners_move_between_totals),
+        cmocka_unit_test(a_range_moves_to_another_site),
         cmocka_unit_test(wrapping_range_is_clamped),
         cmocka_unit_test(full_book_stays_consistent),
         cmocka_unit_test(random_operations_match_the_model),
