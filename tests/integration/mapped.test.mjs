@@ -116,7 +116,12 @@ test('a Buffer leak: external memory and RSS grow, the verdict names external me
   assert.equal(res.code, 0, res.stderr);
   const { first, last, growth: externalGrowth } = externalSpan(res.lines);
   assert.ok(externalGrowth > 12 * MiB, `external grew ${externalGrowth}`);
-  assert.ok(last.rss - first.rss > 0.8 * externalGrowth, `rss grew ${last.rss - first.rss}, external ${externalGrowth}`);
+  // Resident memory outside V8's heap: V8 may give back heap pages in
+  // between (the whole RSS once grew 7 MB against 13.6 MB of Buffers, on
+  // a loaded machine).
+  const outside = (l) => l.rss - l.heap.physical;
+  assert.ok(outside(last) - outside(first) > 0.8 * externalGrowth,
+    `rss grew ${last.rss - first.rss} (outside the heap ${outside(last) - outside(first)}), external ${externalGrowth}`);
   const leaks = byEvent(res.lines, 'leak');
   assert.ok(leaks.length >= 1);
   assert.equal(leaks[0].memory, 'external');
