@@ -153,8 +153,10 @@ static void start_line(void **state)
     struct gcs_record r = blank_record(GCS_EV_START, 1);
     r.main_thread = true;
     r.v8_isolate = 0x1e6e1de0;
+    r.probing = true;
     json_t *v = format(&r, 0);
     common_fields(v, "start", 1, 0);
+    assert_true(json_is_true(json_object_get(v, "probing")));
     assert_string_equal(str(v, "node"), "20.20.2");
     assert_string_equal(str(v, "v8"), "11.3.244.8-node.33");
     assert_string_equal(str(v, "thread"), "main");
@@ -565,6 +567,7 @@ static void worst_case_lines_fit(void **state)
         r.event = (enum gcs_event)ev;
         r.ts_ms = 253402300799999LL;
         r.main_thread = false;
+        r.probing = false;   /* "false" is the longer */
         r.have_heap = true;
         r.heap.have_total_allocated = true;   /* every bool a valid bool: UBSan checks */
         r.have_rss = true;
