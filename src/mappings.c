@@ -231,6 +231,19 @@ static void drop_all(struct gcs_mappings *m, uint32_t t)
     free_node(m, t);
 }
 
+/* A move corrects where bytes were put, it does not free them: the site
+ * they leave had its peak raised by them, and loses as much of it as it
+ * can without falling under what it holds now. */
+static void lower_peak(struct gcs_usage *u, uint64_t len, bool accessible)
+{
+    uint64_t r = u->peak_reserved >= len ? u->peak_reserved - len : 0;
+    u->peak_reserved = r > u->reserved ? r : u->reserved;
+    if (accessible) {
+        uint64_t c = u->peak_committed >= len ? u->peak_committed - len : 0;
+        u->peak_committed = c > u->committed ? c : u->committed;
+    }
+}
+
 static void change_all(struct gcs_mappings *m, uint32_t t, const struct op_args *a)
 {
     if (t == NIL)
@@ -238,11 +251,20 @@ static void change_all(struct gcs_mappings *m, uint32_t t, const struct op_args 
     struct gcs_map_node *n = &m->nodes[t];
     change_all(m, n->left, a);
     change_all(m, n->right, a);
+    if (a->op == OP_SITES) {
+        unsigned to = a->to_site[n->site];
+        if (to >= GCS_SITES || to == n->site)
+            return;
+        uint64_t len = n->end - n->start;
+        take_from(&m->site[n->site], len, n->accessible);
+        lower_peak(&m->site[n->site], len, n->accessible);
+        n->site = (uint16_t)to;
+        add_to(&m->site[to], len, n->accessible);
+        return;
+    }
     count_out(m, n);
     if (a->op == OP_PROTECT)
         n->accessible = a->accessible;
-    else if (a->op == OP_SITES)
-        n->site = a->to_site[n->site] < GCS_SITES ? a->to_site[n->site] : n->site;
     else
         n->owner = (uint8_t)a->owner;
     count_in(m, n);

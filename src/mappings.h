@@ -75,7 +75,9 @@ void gcs_mappings_set_owner_in(struct gcs_mappings *m, uintptr_t start, uintptr_
  * that overlaps [start, start+len). */
 void gcs_mappings_sites_in(const struct gcs_mappings *m, uintptr_t start, uintptr_t len, bool *present);
 /* Every interval inside [start, start+len) moves to site to_site[its site]
- * (GCS_SITES entries; to_site[s] == s keeps it), its bytes with it. */
+ * (GCS_SITES entries; to_site[s] == s keeps it), its bytes with it: a
+ * correction, not a release, so the site left also loses them from its
+ * peaks (as far as it can: never under what it holds). */
 void gcs_mappings_move_sites_in(struct gcs_mappings *m, uintptr_t start, uintptr_t len,
                                 const uint16_t *to_site);
 /* Every interval of site whose owner is from_owner now belongs to to_owner

@@ -190,10 +190,12 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
  * starts, and a walk through node's unwind tables then was half of what
  * gcstats added to the peak RSS of `node -e 0` (docs/design.md,
  * "Benchmark"). Those sites are classified by the object holding the
- * caller, so V8's reservations (its cage, its code range) are V8's, and
+ * caller, so V8's reservations (its heap's, its code range) are V8's, and
  * named by the writer like any other; V8's code range, which shares its
- * caller with the cage, gets a site of its own when the isolate is
- * attached (gcs_memmap_add_code_range). */
+ * caller with the heap's reservations, gets a site of its own when the
+ * isolate is attached (gcs_memmap_add_code_range). Caller-only mappings
+ * made between that and the end of the attach (gcs_registry_ever_attached)
+ * stay on the shared site; their owner is still v8_code. */
 static int site_frames(uintptr_t *frames, const void *caller)
 {
     if (gcs_registry_ever_attached())
@@ -251,9 +253,22 @@ void gcs_memmap_on_remap(uintptr_t old_addr, size_t old_len, uintptr_t new_addr,
 /* Under the lock. A site made of the caller alone (before the first
  * attach) that has intervals in the code range and is not code's gets a
  * twin: the same frames, owner v8_code, found by its index only (lookups
- * by frames find the first). The range's intervals move to the twins, so
- * that sites lines show the code range apart from the cage that shares
- * its caller (v8::base::OS::Allocate). */
+ * by frames find the first), made once and reused by later attaches. The
+ * range's intervals move to the twins, so that sites lines show the code
+ * range apart from V8's heap reservations, which share its caller
+ * (v8::base::OS::Allocate). */
+static unsigned code_twin_of(unsigned s, uint32_t count)
+{
+    const struct gcs_site *site = &sites.sites[s];
+    for (uint32_t t = 1; t < count; t++) {
+        const struct gcs_site *other = &sites.sites[t];
+        if (t != s && other->owner == GCS_OWNER_V8_CODE && other->nframes == site->nframes &&
+            memcmp(other->frames, site->frames, site->nframes * sizeof site->frames[0]) == 0)
+            return t;
+    }
+    return gcs_sites_add(&sites, site->frames, site->nframes, site->hash, GCS_OWNER_V8_CODE, site->caller);
+}
+
 static void code_range_sites(uintptr_t lo, uintptr_t len)
 {
     static bool present[GCS_SITES];
@@ -267,8 +282,7 @@ static void code_range_sites(uintptr_t lo, uintptr_t len)
         const struct gcs_site *site = &sites.sites[s];
         if (s == 0 || s >= count || !present[s] || site->nframes > 1 || site->owner == GCS_OWNER_V8_CODE)
             continue;
-        unsigned twin = gcs_sites_add(&sites, site->frames, site->nframes, site->hash, GCS_OWNER_V8_CODE,
-                                      site->caller);
+        unsigned twin = code_twin_of(s, count);
         if (twin != 0) {
             to_site[s] = (uint16_t)twin;
             moves = true;
