@@ -120,17 +120,20 @@ struct gcs_probe_config {
 /* The period once every series is "ok". */
 #define GCS_PROBE_SETTLED_MS 60000u
 
-/* Below this heap limit (heap_size_limit: a Worker's resourceLimits),
- * the probe never asks. V8 runs full GCs there often by itself, as the
- * heap nears a limit that close. And the probe's cycles there make a
- * deadlock of node's far likelier (nodejs/node#54918: a Worker ending
- * waits in NodePlatform::DrainTasks for V8's background jobs, while a
+/* Below this heap limit (heap_size_limit: the old and young generations'
+ * limits together, small only in a Worker given both small by
+ * resourceLimits), the probe never asks. The probe's cycles there made a
+ * deadlock of node's likelier (nodejs/node#54918: a Worker ending waits
+ * in NodePlatform::DrainTasks for V8's background jobs, while a
  * concurrent Maglev compile job of that isolate, whose allocation failed,
- * waits for that isolate's thread to collect). Measured on Node 24.21.0
+ * waits for that isolate's thread to collect). Counted on Node 24.21.0
  * with tests/fixtures/live_workers.js (130 Workers, two runs at a time):
- * with maxOldGenerationSizeMb 8, 7 of ~45 runs hung with the probe on,
- * 0 of 30 with GCSTATS_PROBE=0 and 1 of 22 without gcstats; with 64,
- * 0 of 20 with the probe on. */
+ * old generation 8 MB and young 1 MB (heap limit 11 MiB): 7 of ~45 runs
+ * hung with the probe on, 0 of 30 with GCSTATS_PROBE=0, 1 of 22 without
+ * gcstats; old 64 and young 1 (67 MiB): 0 of 20 and 0 of 24 with the
+ * probe on; old 8 and the default young (200 MiB): 0 of 20. The price: such
+ * an isolate gets samples only from V8's own full GCs, so a slow leak
+ * there is judged later, or not at all. */
 #define GCS_PROBE_MIN_HEAP_LIMIT ((uint64_t)64 << 20)
 
 void gcs_probe_config_default(struct gcs_probe_config *c);

@@ -87,7 +87,9 @@ test('V8 heap pages are counted as v8_heap, the code range as v8_code', async ()
 // V8 reserves its code range before gcstats attaches to the isolate, when
 // a mapping's site is its caller alone, which the code range shares with
 // V8's heap reservations (v8::base::OS::Allocate): at attach it moves to a
-// v8_code site of its own, so that sites lines show it as code.
+// v8_code site of its own, so that sites lines show it as code. (A sites
+// line shows the top 8 sites by resident bytes: in this small script the
+// code range's is among them.)
 test('sites lines: the code range reserved before attach is a v8_code site', async () => {
   const res = await runNodeUntil(['-e', 'process.on("SIGUSR2", () => process.exit(0)); setInterval(() => {}, 1000);'],
     (lines) => byEvent(lines, 'sites').length > 0, { env: { GCSTATS_SITES: '1' } });
