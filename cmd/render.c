@@ -71,7 +71,8 @@ static void put_generic(struct text *t, const char *key, json_t *value)
 }
 
 static const char *const common_fields[] = { "event", "ts", "pid", "isolate", "dropped", NULL };
-static const char *const start_fields[] = { "gcstats", "node", "v8", "thread", "v8_isolate", "settings", NULL };
+static const char *const start_fields[] = { "gcstats", "node", "v8", "thread", "v8_isolate", "settings",
+                                            "probing", NULL };
 static const char *const sample_fields[] = {
     "num_full_gc", "num_inc_gc", "heap_compactions", "gc", "usage_trend", "estimated_base",
     "current_base", "min", "max", "recent_samples", "long_samples", "heap", "pause_ms", "forced",
@@ -86,7 +87,8 @@ static const char *const error_fields[] = { "reason", NULL };
 static const char *const sites_fields[] = { "mapped", "sites", NULL };
 static const char *const culprits_fields[] = {
     "memory", "report", "sampling_since", "interval_bytes", "sampled_bytes", "samples",
-    "samples_at_leak", "held_bytes", "held_after_s", "nodes", "cut", "read_ms", "previous", "sites", "shown", NULL };
+    "samples_at_leak", "held_bytes", "held_after_s", "nodes", "cut", "read_ms", "previous", "sites", "shown",
+    "profile", "profile_cut", NULL };
 
 static void put_unknown_fields(struct text *t, json_t *line, const char *const *known)
 {
@@ -176,6 +178,9 @@ static void put_start(struct text *t, json_t *line)
     const char *thread = json_string_value(json_object_get(line, "thread"));
     const char *dest = json_string_value(json_object_get(json_object_get(line, "settings"), "destination"));
     put(t, " node %s v8 %s %s -> %s", node ? node : "?", v8 ? v8 : "?", thread ? thread : "?", dest ? dest : "?");
+    /* Said only when gcstats will not ask for full GCs in this isolate. */
+    if (json_is_false(json_object_get(line, "probing")))
+        put(t, " no probe");
     put_unknown_fields(t, line, start_fields);
 }
 
@@ -238,6 +243,9 @@ static void put_culprits(struct text *t, json_t *line)
     }
     if (json_array_size(sites) == 0)
         put(t, " no site");
+    const char *profile = json_string_value(json_object_get(line, "profile"));
+    if (profile != NULL)
+        put(t, " profile %s%s", profile, json_is_true(json_object_get(line, "profile_cut")) ? " (cut)" : "");
     put_unknown_fields(t, line, culprits_fields);
 }
 

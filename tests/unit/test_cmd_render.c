@@ -16,7 +16,7 @@
 static const char stats_line[] = "{\"event\":\"stats\",\"ts\":\"2026-11-27T00:42:53.698Z\",\"pid\":26493,\"isolate\":1,\"dropped\":0,\"num_full_gc\":19,\"num_inc_gc\":2,\"heap_compactions\":19,\"gc\":{\"scavenge\":{\"count\":2,\"pause_ms\":16.444},\"minor_ms\":{\"count\":0,\"pause_ms\":0.000},\"mark_compact\":{\"count\":19,\"pause_ms\":287.452},\"incremental\":{\"count\":0,\"pause_ms\":0.000},\"weak_callbacks\":{\"count\":0,\"pause_ms\":0.000}},\"usage_trend\":14.54,\"estimated_base\":5070556,\"current_base\":5783264,\"min\":{\"bytes\":3163064,\"when\":\"2026-11-27T00:42:49.331Z\"},\"max\":{\"bytes\":5783264,\"when\":\"2026-11-27T00:42:53.698Z\"},\"recent_samples\":10,\"long_samples\":19,\"verdict\":{\"state\":\"leak\",\"memory\":\"heap\",\"rate_bytes_per_s\":591168,\"since\":\"2026-11-27T00:42:53.698Z\"},\"trend\":{\"heap\":{\"state\":\"leak\",\"samples\":5,\"rate_bytes_per_s\":591168,\"window_s\":4.4},\"external\":{\"state\":\"ok\",\"samples\":5,\"rate_bytes_per_s\":0,\"window_s\":4.4},\"mapped\":{\"state\":\"ok\",\"samples\":5,\"rate_bytes_per_s\":0,\"window_s\":4.6}},\"heap\":{\"used\":5783264,\"total\":14749696,\"limit\":4345298944,\"external\":1329748,\"physical\":9093120,\"available\":4339094696,\"malloced\":147552,\"native_contexts\":1,\"detached_contexts\":0,\"total_allocated\":null},\"pause_ms\":9.840,\"forced\":true,\"probe\":false,\"rss\":56905728,\"rss_peak\":56905728,\"mapped\":{\"reserved\":552124416,\"committed\":16646144,\"peak_reserved\":552534016,\"peak_committed\":16797696,\"complete\":true,\"owners\":{\"v8_heap\":{\"reserved\":15253504,\"committed\":14745600,\"peak_committed\":14897152},\"v8_code\":{\"reserved\":536870912,\"committed\":1900544,\"peak_committed\":1900544},\"libuv\":{\"reserved\":0,\"committed\":0,\"peak_committed\":0},\"malloc\":{\"reserved\":0,\"committed\":0,\"peak_committed\":0},\"other\":{\"reserved\":0,\"committed\":0,\"peak_committed\":0}}}}";
 static const char leak_line[] = "{\"event\":\"leak\",\"ts\":\"2026-11-27T00:42:53.698Z\",\"pid\":26493,\"isolate\":1,\"dropped\":0,\"memory\":\"heap\",\"growth_bytes\":2581041,\"rate_bytes_per_s\":591168,\"rate_low_bytes_per_s\":559298,\"recent_rate_bytes_per_s\":644420,\"confidence\":0.9863,\"window\":{\"from\":\"2026-11-27T00:42:49.332Z\",\"to\":\"2026-11-27T00:42:53.698Z\",\"seconds\":4.4,\"samples\":5},\"level_bytes\":5744105,\"limit_bytes\":4345298944,\"seconds_to_limit\":7341,\"since\":\"2026-11-27T00:42:53.698Z\",\"report\":1,\"reason\":\"the V8 heap after full GCs grew by 2.6 MB in 4 s (591.2 kB/s, at least 559.3 kB/s with 95% confidence) and is still growing\"}";
 static const char leak_end_line[] = "{\"event\":\"leak_end\",\"ts\":\"2026-11-27T00:42:55.955Z\",\"pid\":26493,\"isolate\":1,\"dropped\":0,\"memory\":\"heap\",\"state\":\"growing\",\"recent_rate_bytes_per_s\":101,\"leak_rate_bytes_per_s\":591168,\"window\":{\"from\":\"2026-11-27T00:42:49.332Z\",\"to\":\"2026-11-27T00:42:55.955Z\",\"seconds\":6.6,\"samples\":7},\"reason\":\"the V8 heap stopped growing: 0.1 kB/s lately, against 591.2 kB/s when the leak was reported\"}";
-static const char start_line[] = "{\"event\":\"start\",\"ts\":\"2026-11-27T00:42:48.717Z\",\"pid\":26493,\"isolate\":1,\"dropped\":0,\"gcstats\":\"0.1.0\",\"node\":\"20.20.2\",\"v8\":\"11.3.244.8-node.38\",\"thread\":\"main\",\"v8_isolate\":\"0x1fc676d0\",\"settings\":{\"destination\":\"file:/tmp/cmdl.jsonl\",\"interval_s\":1.000,\"maps\":true,\"sites_s\":0.000,\"probe_s\":5.000,\"probe_budget_pct\":1.000}}";
+static const char start_line[] = "{\"event\":\"start\",\"ts\":\"2026-11-27T00:42:48.717Z\",\"pid\":26493,\"isolate\":1,\"dropped\":0,\"gcstats\":\"0.1.0\",\"node\":\"20.20.2\",\"v8\":\"11.3.244.8-node.38\",\"thread\":\"main\",\"v8_isolate\":\"0x1fc676d0\",\"settings\":{\"destination\":\"file:/tmp/cmdl.jsonl\",\"interval_s\":1.000,\"maps\":true,\"sites_s\":0.000,\"probe_s\":5.000,\"probe_budget_pct\":1.000},\"probing\":true}";
 
 static const char *render(const char *line, bool colour)
 {
@@ -249,6 +249,25 @@ static void culprits(void **state)
         "\"share\":0.211,\"held_bytes\":2000000,\"growth_bytes\":null}],\"shown\":1}";
     assert_string_equal(render(held, false),
         "01:18:06.348 pid 11650 iso 1 culprits heap: 21% 2.91 MB (held 2.00 MB) leak /srv/app.js:36");
+    /* A profile written (GCSTATS_PROFILE_DIR) is named; none, nothing. */
+    const char *profiled = "{\"event\":\"culprits\",\"ts\":\"2026-11-27T01:18:06.348Z\",\"pid\":11650,\"isolate\":1,"
+        "\"dropped\":0,\"memory\":\"heap\",\"profile\":\"/tmp/p/11650-1.heapprofile\",\"profile_cut\":true,\"sites\":[]}";
+    assert_string_equal(render(profiled, false),
+        "01:18:06.348 pid 11650 iso 1 culprits heap: no site profile /tmp/p/11650-1.heapprofile (cut)");
+    const char *unprofiled = "{\"event\":\"culprits\",\"ts\":\"2026-11-27T01:18:06.348Z\",\"pid\":11650,\"isolate\":1,"
+        "\"dropped\":0,\"memory\":\"heap\",\"profile\":null,\"profile_cut\":false,\"sites\":[]}";
+    assert_string_equal(render(unprofiled, false), "01:18:06.348 pid 11650 iso 1 culprits heap: no site");
+}
+
+/* A start line says when the probe will not ask in that isolate. */
+static void start_without_probe(void **state)
+{
+    (void)state;
+    const char *line = "{\"event\":\"start\",\"ts\":\"2026-11-27T00:42:48.717Z\",\"pid\":26493,\"isolate\":2,"
+        "\"dropped\":0,\"node\":\"24.21.0\",\"v8\":\"13.6.233.17-node.53\",\"thread\":\"worker\","
+        "\"settings\":{\"destination\":\"fd:3\"},\"probing\":false}";
+    assert_string_equal(render(line, false),
+        "00:42:48.717 pid 26493 iso 2 start    node 24.21.0 v8 13.6.233.17-node.53 worker -> fd:3 no probe");
 }
 
 int main(void)
@@ -261,6 +280,7 @@ int main(void)
         cmocka_unit_test(bad_lines),
         cmocka_unit_test(bytes),
         cmocka_unit_test(culprits),
+        cmocka_unit_test(start_without_probe),
         cmocka_unit_test(lines_from_pieces),
         cmocka_unit_test(over_long_line),
     };
