@@ -252,20 +252,19 @@ void gcs_memmap_on_remap(uintptr_t old_addr, size_t old_len, uintptr_t new_addr,
 
 /* Under the lock. A site made of the caller alone (before the first
  * attach) that has intervals in the code range and is not code's gets a
- * twin: the same frames, owner v8_code, found by its index only (lookups
- * by frames find the first), made once and reused by later attaches. The
+ * twin: the same frames, owner v8_code, made once and found again by
+ * frames and owner at later attaches (lookups by frames alone find the
+ * first). The
  * range's intervals move to the twins, so that sites lines show the code
  * range apart from V8's heap reservations, which share its caller
  * (v8::base::OS::Allocate). */
-static unsigned code_twin_of(unsigned s, uint32_t count)
+static unsigned code_twin_of(unsigned s)
 {
     const struct gcs_site *site = &sites.sites[s];
-    for (uint32_t t = 1; t < count; t++) {
-        const struct gcs_site *other = &sites.sites[t];
-        if (t != s && other->owner == GCS_OWNER_V8_CODE && other->nframes == site->nframes &&
-            memcmp(other->frames, site->frames, site->nframes * sizeof site->frames[0]) == 0)
-            return t;
-    }
+    unsigned twin = gcs_sites_find_owned(&sites, site->frames, site->nframes, site->hash,
+                                         GCS_OWNER_V8_CODE);
+    if (twin != 0)
+        return twin;
     return gcs_sites_add(&sites, site->frames, site->nframes, site->hash, GCS_OWNER_V8_CODE, site->caller);
 }
 
@@ -282,7 +281,7 @@ static void code_range_sites(uintptr_t lo, uintptr_t len)
         const struct gcs_site *site = &sites.sites[s];
         if (s == 0 || s >= count || !present[s] || site->nframes > 1 || site->owner == GCS_OWNER_V8_CODE)
             continue;
-        unsigned twin = code_twin_of(s, count);
+        unsigned twin = code_twin_of(s);
         if (twin != 0) {
             to_site[s] = (uint16_t)twin;
             moves = true;

@@ -124,6 +124,19 @@ unsigned gcs_sites_find(const struct gcs_site_table *t, const uintptr_t *frames,
     return 0;
 }
 
+unsigned gcs_sites_find_owned(const struct gcs_site_table *t, const uintptr_t *frames, int n,
+                              uint64_t hash, unsigned owner)
+{
+    for (unsigned probe = 0; probe < GCS_SITE_SLOTS; probe++) {
+        unsigned idx = t->slots[(hash + probe) % GCS_SITE_SLOTS];
+        if (idx == 0)
+            return 0;
+        if (t->sites[idx].owner == owner && same_frames(&t->sites[idx], frames, n, hash))
+            return idx;
+    }
+    return 0;
+}
+
 unsigned gcs_sites_add(struct gcs_site_table *t, const uintptr_t *frames, int n, uint64_t hash,
                        unsigned owner, unsigned caller)
 {

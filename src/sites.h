@@ -81,6 +81,9 @@ uint64_t gcs_frames_hash(const uintptr_t *frames, int n);
 /* The site with exactly these frames, or 0. */
 unsigned gcs_sites_find(const struct gcs_site_table *t, const uintptr_t *frames, int n,
                         uint64_t hash);
+/* The site with exactly these frames and this owner, or 0: finds a twin. */
+unsigned gcs_sites_find_owned(const struct gcs_site_table *t, const uintptr_t *frames, int n,
+                              uint64_t hash, unsigned owner);
 /* Adds a site (the caller has checked it is not there, or wants a twin
  * of one with another owner, which lookups by frames never find: they find
  * the first); 0 when full. */

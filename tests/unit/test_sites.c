@@ -120,6 +120,27 @@ static void sites_are_found_by_their_frames(void **state)
     assert_int_equal(gcs_sites_add(&table, many, GCS_SITE_FRAMES + 1, 1, 0, 0), 0);
 }
 
+static void a_twin_is_found_by_frames_and_owner(void **state)
+{
+    (void)state;
+    memset(&table, 0, sizeof table);
+    uintptr_t a[] = { 0x4000 };
+    uintptr_t b[] = { 0x5000 };
+    uint64_t ha = gcs_frames_hash(a, 1);
+    unsigned first = gcs_sites_add(&table, a, 1, ha, GCS_OWNER_V8_HEAP, 0);
+    /* A colliding stack between them, so that the chain is walked past it. */
+    unsigned other = gcs_sites_add(&table, b, 1, ha, GCS_OWNER_V8_CODE, 0);
+    assert_int_equal(gcs_sites_find_owned(&table, a, 1, ha, GCS_OWNER_V8_CODE), 0);
+    assert_int_equal(gcs_sites_find_owned(&table, a, 1, ha, GCS_OWNER_V8_HEAP), first);
+    unsigned twin = gcs_sites_add(&table, a, 1, ha, GCS_OWNER_V8_CODE, 0);
+    assert_true(twin != first && twin != other && twin != 0);
+    assert_int_equal(gcs_sites_find_owned(&table, a, 1, ha, GCS_OWNER_V8_CODE), twin);
+    assert_int_equal(gcs_sites_find_owned(&table, a, 1, ha, GCS_OWNER_V8_HEAP), first);
+    assert_int_equal(gcs_sites_find_owned(&table, b, 1, ha, GCS_OWNER_V8_CODE), other);
+    assert_int_equal(gcs_sites_find_owned(&table, a, 1, ha, GCS_OWNER_OTHER), 0);
+    assert_int_equal(gcs_sites_find(&table, a, 1, ha), first);   /* frames alone: the first */
+}
+
 static void a_full_table_answers_site_zero(void **state)
 {
     (void)state;
@@ -176,6 +197,7 @@ int main(void)
         cmocka_unit_test(classification_skips_the_system_and_names_the_caller),
         cmocka_unit_test(names_refine_what_node_maps),
         cmocka_unit_test(sites_are_found_by_their_frames),
+        cmocka_unit_test(a_twin_is_found_by_frames_and_owner),
         cmocka_unit_test(a_full_table_answers_site_zero),
         cmocka_unit_test(object_names_are_bounded_and_clean),
     };
