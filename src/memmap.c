@@ -86,8 +86,13 @@ void gcs_memmap_enable(void)
         self_lo = self.lo;
         self_hi = self.hi;
     }
-    gcs_stack_walk_init();
     atomic_store(&enabled, true);
+}
+
+void gcs_memmap_set_up_walks(void)
+{
+    if (gcs_memmap_enabled())
+        gcs_stack_walk_set_up();
 }
 
 void gcs_memmap_disable(void) { atomic_store(&enabled, false); }
@@ -193,9 +198,11 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
  * caller, so V8's reservations (its heap's, its code range) are V8's, and
  * named by the writer like any other; V8's code range, which shares its
  * caller with the heap's reservations, gets a site of its own when the
- * isolate is attached (gcs_memmap_add_code_range). Caller-only mappings
- * made between that and the end of the attach (gcs_registry_ever_attached)
- * stay on the shared site; their owner is still v8_code. */
+ * isolate is attached (gcs_memmap_add_code_range), and so do caller-only
+ * mappings inside it after that (gcs_memmap_on_map). From the attach on,
+ * stacks are walked, once the writer thread has set libunwind up
+ * (gcs_memmap_set_up_walks: its ~0.25 ms stay off the isolate's thread);
+ * until then, a site is still the caller alone. */
 static int site_frames(uintptr_t *frames, const void *caller)
 {
     if (gcs_registry_ever_attached())
@@ -206,6 +213,22 @@ static int site_frames(uintptr_t *frames, const void *caller)
     return 1;
 }
 
+/* Under the lock. A site made of the caller alone (site_frames) that has
+ * intervals in the code range and is not code's gets a twin: the same
+ * frames, owner v8_code, made once and found again by frames and owner
+ * (lookups by frames alone find the first). The range's intervals go to
+ * the twins, so that sites lines show the code range apart from V8's heap
+ * reservations, which share its caller (v8::base::OS::Allocate). */
+static unsigned code_twin_of(unsigned s)
+{
+    const struct gcs_site *site = &sites.sites[s];
+    unsigned twin = gcs_sites_find_owned(&sites, site->frames, site->nframes, site->hash,
+                                         GCS_OWNER_V8_CODE);
+    if (twin != 0)
+        return twin;
+    return gcs_sites_add(&sites, site->frames, site->nframes, site->hash, GCS_OWNER_V8_CODE, site->caller);
+}
+
 void gcs_memmap_on_map(uintptr_t addr, size_t len, int prot, const void *caller)
 {
     if (!gcs_memmap_enabled() || len == 0)
@@ -214,9 +237,15 @@ void gcs_memmap_on_map(uintptr_t addr, size_t len, int prot, const void *caller)
     int n = site_frames(frames, caller);
     lock_book();
     unsigned site = site_for(frames, n);
-    unsigned owner = in_code_range(addr, page_len(len)) ? GCS_OWNER_V8_CODE
-                     : site != 0                         ? sites.sites[site].owner
-                                                         : GCS_OWNER_OTHER;
+    bool code = in_code_range(addr, page_len(len));
+    if (code && site != 0 && n == 1 && sites.sites[site].owner != GCS_OWNER_V8_CODE) {
+        unsigned twin = code_twin_of(site);
+        if (twin != 0)
+            site = twin;
+    }
+    unsigned owner = code      ? GCS_OWNER_V8_CODE
+                     : site != 0 ? sites.sites[site].owner
+                                 : GCS_OWNER_OTHER;
     gcs_mappings_map(&book, addr, page_len(len), prot != PROT_NONE, site, owner);
     unlock_book();
 }
@@ -248,24 +277,6 @@ void gcs_memmap_on_remap(uintptr_t old_addr, size_t old_len, uintptr_t new_addr,
     gcs_mappings_remap(&book, old_addr, page_len(old_len), new_addr, page_len(new_len),
                        keep_old || old_len == 0);
     unlock_book();
-}
-
-/* Under the lock. A site made of the caller alone (before the first
- * attach) that has intervals in the code range and is not code's gets a
- * twin: the same frames, owner v8_code, made once and found again by
- * frames and owner at later attaches (lookups by frames alone find the
- * first). The
- * range's intervals move to the twins, so that sites lines show the code
- * range apart from V8's heap reservations, which share its caller
- * (v8::base::OS::Allocate). */
-static unsigned code_twin_of(unsigned s)
-{
-    const struct gcs_site *site = &sites.sites[s];
-    unsigned twin = gcs_sites_find_owned(&sites, site->frames, site->nframes, site->hash,
-                                         GCS_OWNER_V8_CODE);
-    if (twin != 0)
-        return twin;
-    return gcs_sites_add(&sites, site->frames, site->nframes, site->hash, GCS_OWNER_V8_CODE, site->caller);
 }
 
 static void code_range_sites(uintptr_t lo, uintptr_t len)

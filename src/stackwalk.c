@@ -1,5 +1,8 @@
 #include "stackwalk.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
+
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -17,6 +20,7 @@
  * (tests/unit/test_stackwalk.c says so for the libunwind it is built
  * with): a site is the same site whichever way its stack was walked. */
 static TLS unsigned walks_on_this_thread;
+static _Atomic bool set_up;
 
 /* What unw_backtrace takes off each caller's return address (so that it
  * points into the call, not after it), which the step-by-step walk must
@@ -29,11 +33,13 @@ static TLS unsigned walks_on_this_thread;
 #define CACHED_WALK_TAKES_OFF 0u
 #endif
 
-void gcs_stack_walk_init(void)
+void gcs_stack_walk_set_up(void)
 {
     /* Per-thread caches: the global one takes a lock and changes the
-     * signal mask around every step. */
+     * signal mask around every step. The first call into libunwind also
+     * builds its tables. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    atomic_store_explicit(&set_up, true, memory_order_release);
 }
 
 unsigned gcs_stack_walks_on_this_thread(void)
@@ -65,6 +71,8 @@ int gcs_stack_walk_cached(void **raw, int max)
 
 int gcs_stack_walk(void **raw, int max)
 {
+    if (!atomic_load_explicit(&set_up, memory_order_acquire))
+        return 0;
     if (walks_on_this_thread++ < GCS_STEPWISE_WALKS)
         return gcs_stack_walk_stepwise(raw, max);
     if (walks_on_this_thread == 0)
