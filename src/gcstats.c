@@ -155,7 +155,6 @@ static void writer_started_here(void)
 {
     /* The writer's own mappings are not the host's. */
     gcs_interpose_quiet_thread();
-    gcs_memmap_set_up_walks();
 }
 
 struct tick_ctx {

@@ -89,12 +89,6 @@ void gcs_memmap_enable(void)
     atomic_store(&enabled, true);
 }
 
-void gcs_memmap_set_up_walks(void)
-{
-    if (gcs_memmap_enabled())
-        gcs_stack_walk_set_up();
-}
-
 void gcs_memmap_disable(void) { atomic_store(&enabled, false); }
 bool gcs_memmap_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
 
@@ -200,9 +194,7 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
  * caller with the heap's reservations, gets a site of its own when the
  * isolate is attached (gcs_memmap_add_code_range), and so do caller-only
  * mappings inside it after that (gcs_memmap_on_map). From the attach on,
- * stacks are walked, once the writer thread has set libunwind up
- * (gcs_memmap_set_up_walks: its ~0.25 ms stay off the isolate's thread);
- * until then, a site is still the caller alone. */
+ * stacks are walked; the first walk sets libunwind up (stackwalk.c). */
 static int site_frames(uintptr_t *frames, const void *caller)
 {
     if (gcs_registry_ever_attached())

@@ -27,10 +27,6 @@
 
 /* Constructor, in a node process: from here on mappings are counted. */
 void gcs_memmap_enable(void);
-/* The writer thread, at its start (it starts with the first isolate):
- * sets libunwind up, so that call sites are walked stacks from then on.
- * Until then a site is the interposer's caller alone (memmap.c). */
-void gcs_memmap_set_up_walks(void);
 /* fork() child, or a setting: counting stops for good. */
 void gcs_memmap_disable(void);
 bool gcs_memmap_enabled(void);

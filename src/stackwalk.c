@@ -1,7 +1,6 @@
 #include "stackwalk.h"
 
-#include <stdatomic.h>
-#include <stdbool.h>
+#include <pthread.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -20,7 +19,7 @@
  * (tests/unit/test_stackwalk.c says so for the libunwind it is built
  * with): a site is the same site whichever way its stack was walked. */
 static TLS unsigned walks_on_this_thread;
-static _Atomic bool set_up;
+static pthread_once_t set_up_once = PTHREAD_ONCE_INIT;
 
 /* What unw_backtrace takes off each caller's return address (so that it
  * points into the call, not after it), which the step-by-step walk must
@@ -33,13 +32,14 @@ static _Atomic bool set_up;
 #define CACHED_WALK_TAKES_OFF 0u
 #endif
 
-void gcs_stack_walk_set_up(void)
+/* On the process' first walk, not at start-up: libunwind's set-up (its
+ * tables, built by the first call into it) takes ~0.25 ms, which a
+ * process that maps nothing once its isolate is attached (`node -e 0`)
+ * never pays. Per-thread caches: the global one takes a lock and changes
+ * the signal mask around every step. */
+static void set_up(void)
 {
-    /* Per-thread caches: the global one takes a lock and changes the
-     * signal mask around every step. The first call into libunwind also
-     * builds its tables. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    atomic_store_explicit(&set_up, true, memory_order_release);
 }
 
 unsigned gcs_stack_walks_on_this_thread(void)
@@ -71,8 +71,7 @@ int gcs_stack_walk_cached(void **raw, int max)
 
 int gcs_stack_walk(void **raw, int max)
 {
-    if (!atomic_load_explicit(&set_up, memory_order_acquire))
-        return 0;
+    pthread_once(&set_up_once, set_up);
     if (walks_on_this_thread++ < GCS_STEPWISE_WALKS)
         return gcs_stack_walk_stepwise(raw, max);
     if (walks_on_this_thread == 0)

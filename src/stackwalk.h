@@ -9,11 +9,6 @@
  * rest through unw_backtrace. Why: stackwalk.c. */
 #define GCS_STEPWISE_WALKS 64
 
-/* libunwind's set-up (its tables, the per-thread caching policy): once,
- * on the thread that sets it up, while nobody walks. Until it is done,
- * gcs_stack_walk returns 0: the set-up costs ~0.25 ms, which gcstats keeps
- * off the isolate's thread by doing it on its writer thread (memmap.h). */
-void gcs_stack_walk_set_up(void);
 
 /* How many walks this thread has made (the first GCS_STEPWISE_WALKS went
  * step by step). */
@@ -21,7 +16,8 @@ unsigned gcs_stack_walks_on_this_thread(void);
 
 /* Up to max return addresses of the stack above the caller's frame (the
  * frame that calls this is the first, or the first two: the caller drops
- * its own frames by address). Returns how many: 0 before the set-up. */
+ * its own frames by address). Returns how many. The process' first walk
+ * sets libunwind up (stackwalk.c). */
 int gcs_stack_walk(void **raw, int max);
 
 /* Either way on its own, for the test that the two agree. */
