@@ -192,9 +192,13 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
  * caller, so V8's reservations (its heap's, its code range) are V8's, and
  * named by the writer like any other; V8's code range, which shares its
  * caller with the heap's reservations, gets a site of its own when the
- * isolate is attached (gcs_memmap_add_code_range), and so do caller-only
- * mappings inside it after that (gcs_memmap_on_map). From the attach on,
- * stacks are walked; the first walk sets libunwind up (stackwalk.c). */
+ * isolate is attached (gcs_memmap_add_code_range). From the attach on,
+ * stacks are walked (the first walk is where libunwind sets itself up:
+ * stackwalk.c). Two kinds of caller-only site remain after the attach:
+ * mappings between gcs_memmap_add_code_range and the end of that attach
+ * (gcs_registry_ever_attached), and walks that found no frame beyond
+ * gcstats' own (unwind_site); inside a code range, gcs_memmap_on_map puts
+ * them on the range's twin too (no test makes either happen). */
 static int site_frames(uintptr_t *frames, const void *caller)
 {
     if (gcs_registry_ever_attached())

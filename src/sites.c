@@ -1,5 +1,6 @@
 #include "sites.h"
 
+#include <limits.h>
 #include <string.h>
 
 const char *gcs_basename(const char *path)
@@ -111,30 +112,33 @@ static bool same_frames(const struct gcs_site *s, const uintptr_t *frames, int n
     return s->hash == hash && s->nframes == n && memcmp(s->frames, frames, (size_t)n * sizeof *frames) == 0;
 }
 
-unsigned gcs_sites_find(const struct gcs_site_table *t, const uintptr_t *frames, int n,
-                        uint64_t hash)
-{
-    for (unsigned probe = 0; probe < GCS_SITE_SLOTS; probe++) {
-        unsigned idx = t->slots[(hash + probe) % GCS_SITE_SLOTS];
-        if (idx == 0)
-            return 0;
-        if (same_frames(&t->sites[idx], frames, n, hash))
-            return idx;
-    }
-    return 0;
-}
+#define ANY_OWNER UINT_MAX
 
-unsigned gcs_sites_find_owned(const struct gcs_site_table *t, const uintptr_t *frames, int n,
+/* Down the hash chain (linear probing, nothing ever removed): a site
+ * added later with the same hash lies further down the same chain. */
+static unsigned find_in_chain(const struct gcs_site_table *t, const uintptr_t *frames, int n,
                               uint64_t hash, unsigned owner)
 {
     for (unsigned probe = 0; probe < GCS_SITE_SLOTS; probe++) {
         unsigned idx = t->slots[(hash + probe) % GCS_SITE_SLOTS];
         if (idx == 0)
             return 0;
-        if (t->sites[idx].owner == owner && same_frames(&t->sites[idx], frames, n, hash))
+        if ((owner == ANY_OWNER || t->sites[idx].owner == owner) && same_frames(&t->sites[idx], frames, n, hash))
             return idx;
     }
     return 0;
+}
+
+unsigned gcs_sites_find(const struct gcs_site_table *t, const uintptr_t *frames, int n,
+                        uint64_t hash)
+{
+    return find_in_chain(t, frames, n, hash, ANY_OWNER);
+}
+
+unsigned gcs_sites_find_owned(const struct gcs_site_table *t, const uintptr_t *frames, int n,
+                              uint64_t hash, unsigned owner)
+{
+    return find_in_chain(t, frames, n, hash, owner);
 }
 
 unsigned gcs_sites_add(struct gcs_site_table *t, const uintptr_t *frames, int n, uint64_t hash,

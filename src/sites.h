@@ -85,8 +85,8 @@ unsigned gcs_sites_find(const struct gcs_site_table *t, const uintptr_t *frames,
 unsigned gcs_sites_find_owned(const struct gcs_site_table *t, const uintptr_t *frames, int n,
                               uint64_t hash, unsigned owner);
 /* Adds a site (the caller has checked it is not there, or wants a twin
- * of one with another owner, which lookups by frames never find: they find
- * the first); 0 when full. */
+ * of one with another owner, which gcs_sites_find never finds, as it finds
+ * the first, and gcs_sites_find_owned does); 0 when full. */
 unsigned gcs_sites_add(struct gcs_site_table *t, const uintptr_t *frames, int n, uint64_t hash,
                        unsigned owner, unsigned caller);
 

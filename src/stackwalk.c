@@ -1,7 +1,5 @@
 #include "stackwalk.h"
 
-#include <pthread.h>
-
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -13,13 +11,22 @@
  * much resident memory in every thread that ever maps. After that it is
  * the fast way (a mapping pair +2.6 us, against +21 us step by step,
  * bench/mmap.mjs). So a thread's first walks go step by step, which
- * needs no cache (only the small per-thread cache of DWARF rules), and a
- * thread that keeps mapping switches to unw_backtrace. Both give the
+ * needs no frame cache, and a thread that keeps mapping switches to
+ * unw_backtrace. Both give the
  * same return addresses for the callers' frames with libunwind 1.6
  * (tests/unit/test_stackwalk.c says so for the libunwind it is built
  * with): a site is the same site whichever way its stack was walked. */
 static TLS unsigned walks_on_this_thread;
-static pthread_once_t set_up_once = PTHREAD_ONCE_INIT;
+
+/* libunwind sets itself up on its first use (unw_init_local or
+ * unw_backtrace, under its own lock: three small mmaps, which pass the
+ * interposers uncounted under their re-entry guard, a pipe and a mincore
+ * probe; no malloc, no loader lock), ~0.25 ms, which a process that maps
+ * nothing once its isolate is attached (`node -e 0`) never pays. Nothing
+ * is asked of it beforehand: the constructor used to ask for per-thread
+ * caches of DWARF rules, which Debian's libunwind 1.6 (built without
+ * them) ignores, so every step takes libunwind's global lock and sets the
+ * signal mask twice whatever gcstats asks. */
 
 /* What unw_backtrace takes off each caller's return address (so that it
  * points into the call, not after it), which the step-by-step walk must
@@ -31,16 +38,6 @@ static pthread_once_t set_up_once = PTHREAD_ONCE_INIT;
 #else
 #define CACHED_WALK_TAKES_OFF 0u
 #endif
-
-/* On the process' first walk, not at start-up: libunwind's set-up (its
- * tables, built by the first call into it) takes ~0.25 ms, which a
- * process that maps nothing once its isolate is attached (`node -e 0`)
- * never pays. Per-thread caches: the global one takes a lock and changes
- * the signal mask around every step. */
-static void set_up(void)
-{
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-}
 
 unsigned gcs_stack_walks_on_this_thread(void)
 {
@@ -71,7 +68,6 @@ int gcs_stack_walk_cached(void **raw, int max)
 
 int gcs_stack_walk(void **raw, int max)
 {
-    pthread_once(&set_up_once, set_up);
     if (walks_on_this_thread++ < GCS_STEPWISE_WALKS)
         return gcs_stack_walk_stepwise(raw, max);
     if (walks_on_this_thread == 0)

@@ -9,7 +9,6 @@
  * rest through unw_backtrace. Why: stackwalk.c. */
 #define GCS_STEPWISE_WALKS 64
 
-
 /* How many walks this thread has made (the first GCS_STEPWISE_WALKS went
  * step by step). */
 unsigned gcs_stack_walks_on_this_thread(void);
@@ -17,7 +16,7 @@ unsigned gcs_stack_walks_on_this_thread(void);
 /* Up to max return addresses of the stack above the caller's frame (the
  * frame that calls this is the first, or the first two: the caller drops
  * its own frames by address). Returns how many. The process' first walk
- * sets libunwind up (stackwalk.c). */
+ * is where libunwind sets itself up (stackwalk.c). */
 int gcs_stack_walk(void **raw, int max);
 
 /* Either way on its own, for the test that the two agree. */
