@@ -153,21 +153,22 @@ EXPORT int mprotect(void *addr, size_t len, int prot)
 
 /* ---- The epoll waits: a look at the isolate, then the wait ------------- */
 
-/* Before the wait, not around it: the thread may block here for long. */
-static void before_poll(int epfd)
+/* Before the wait, not around it: the thread may block here for long.
+ * may_block: the timeout is not zero (a zero one only looks). */
+static void before_poll(int epfd, bool may_block)
 {
     if (in_hook)
         return;
     in_hook = 1;
     int saved = errno;
-    gcs_watch_poll(epfd);
+    gcs_watch_poll(epfd, may_block);
     errno = saved;
     in_hook = 0;
 }
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
-    before_poll(epfd);
+    before_poll(epfd, timeout != 0);
     if (real_epoll_wait)
         return real_epoll_wait(epfd, events, maxevents, timeout);
 #ifdef SYS_epoll_wait
@@ -180,7 +181,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int t
 EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
                        const sigset_t *sigmask)
 {
-    before_poll(epfd);
+    before_poll(epfd, timeout != 0);
     if (real_epoll_pwait)
         return real_epoll_pwait(epfd, events, maxevents, timeout, sigmask);
     return (int)syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout, sigmask, _NSIG / 8);
@@ -189,7 +190,7 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int 
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
                         const struct timespec *timeout, const sigset_t *sigmask)
 {
-    before_poll(epfd);
+    before_poll(epfd, timeout == NULL || timeout->tv_sec != 0 || timeout->tv_nsec != 0);
     if (real_epoll_pwait2)
         return real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
     return (int)syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout, sigmask, _NSIG / 8);

@@ -168,6 +168,20 @@ static int counted_kind(const struct gcs_isolate *s, void *isolate, int gc_type)
     return kind;
 }
 
+/* The writer thread starts when an attached isolate's thread first waits
+ * (a poll that may block) or ends a GC, not at the attach (output.c says
+ * why): both are on that thread, outside any interposer, where V8 lets it
+ * allocate. */
+static void start_writer(const struct gcs_isolate *s)
+{
+    if (gcs_output_start())
+        return;
+    struct gcs_record r;
+    gcs_error_record(&r, gcs_wall_ms(), atomic_load(&s->number),
+                     "could not start gcstats' output thread: lines are written only at exit");
+    gcs_output_submit(&r);
+}
+
 static void on_gc_prologue(void *isolate, int gc_type, int flags, void *data)
 {
     (void)flags;
@@ -267,6 +281,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             gcs_output_submit(&r);
         }
     }
+    start_writer(s);
     /* Counted for the next publication: the cost of this very callback
      * cannot be in the numbers it publishes. */
     own->gc.callbacks++;
@@ -322,14 +337,6 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     gcs_registry_finish_attach(s, number);
 
     struct gcs_record r;
-    /* The writer thread starts with the first isolate: here V8 may
-     * allocate, and node made its own threads already. */
-    static _Atomic bool said_no_writer;
-    if (!gcs_output_start() && !atomic_exchange(&said_no_writer, true)) {
-        gcs_error_record(&r, gcs_wall_ms(), number,
-                         "could not start gcstats' output thread: lines are written only at exit");
-        gcs_output_submit(&r);
-    }
     gcs_snapshot_record(&r, GCS_EV_START, atomic_load(&s->number), &s->own);
     r.main_thread = main_thread;
     r.v8_isolate = (uint64_t)(uintptr_t)isolate;
@@ -527,8 +534,10 @@ static bool culprits_work_due(const struct gcs_isolate *s)
     return gcs_monotonic_coarse_ms() >= s->culprits_next_ms;
 }
 
-void gcs_isolate_poll(struct gcs_isolate *s, int epfd)
+void gcs_isolate_poll(struct gcs_isolate *s, int epfd, bool may_block)
 {
+    if (may_block)
+        start_writer(s);
     if (s->loop_fd < 0)
         s->loop_fd = epfd;
     if (epfd != s->loop_fd)

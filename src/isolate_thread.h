@@ -39,8 +39,9 @@ void gcs_isolate_attach_interrupt(void *isolate, void *slot);
 /* At a poll of the attached isolate's own thread, on epfd: asks V8 for an
  * interrupt to probe in when one is due and this is the isolate's own
  * event loop (not a loop node runs on the same thread at exit, or for
- * spawnSync). */
-void gcs_isolate_poll(struct gcs_isolate *s, int epfd);
+ * spawnSync). The first poll that may block (may_block: its timeout is
+ * not zero) starts the writer thread. */
+void gcs_isolate_poll(struct gcs_isolate *s, int epfd, bool may_block);
 
 /* The isolate's thread is exiting (a Worker's; its isolate is already
  * disposed): its end line, and its slot freed. s may be NULL. */

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,23 +33,35 @@ static _Atomic uint64_t submitted;       /* records accepted into the queue */
 static _Atomic uint64_t completed;       /* records taken off it and written (or dropped) */
 static _Atomic bool finishing;           /* the exit waits for `completed`: wake it */
 static _Atomic uint32_t completed_seq;   /* futex word: bumped after a record completes while finishing */
-/* The writer thread is started when the first isolate is attached, not
- * at start-up: a second thread makes glibc's malloc take its locks for
- * good, and node's start-up before its first isolate (OpenSSL's set-up
- * above all) mallocs enough for that to be ~3 ms of `node -e 0`.
- * Records queued before then wait in the queue. */
+/* The writer thread is started late: not at start-up, because a second
+ * thread makes glibc's malloc take its locks for good, and node's
+ * start-up before its first isolate (OpenSSL's set-up above all) mallocs
+ * enough for that to be ~3 ms of `node -e 0`; and not at the attach
+ * either, but when an attached isolate's thread first waits for its event
+ * loop or ends its first GC (gcs_output_start): a script that ends before
+ * either (`node -e 0`, a short CLI) never makes the thread, and its exit
+ * writes the queued lines itself (drain_here). Records queued before then
+ * wait in the queue. */
 static _Atomic bool accepting;           /* set up: records may be queued */
-static _Atomic bool start_claimed;       /* the thread is started (or the exit drains the queue itself) */
+static _Atomic bool start_claimed;       /* the thread is started or being started, its start failed, or the exit writes */
+static _Atomic bool start_failed;        /* pthread_create failed: the exit writes what is queued */
 static _Atomic bool thread_running;
 
 /* How often, at most, the writer looks whether GCSTATS_FILE was rotated. */
 #define ROTATION_CHECK_MS 1000
 
 /* The writer thread's own: set up by gcs_output_open at start-up, before
- * the thread exists, and then read and changed by that thread alone. */
+ * the thread exists, and then read and changed by that thread alone (or
+ * by the exit, when no such thread was made). */
 static struct {
     int fd;                       /* the destination */
     bool file;                    /* GCSTATS_FILE, a regular file: path may be rotated */
+    /* Set by an exit that writes on its own thread (no writer thread):
+     * the destination may be a pipe nobody reads, and the exit must not
+     * hang there, so a line is written only when poll() says it fits, at
+     * most PIPE_BUF bytes a write() (what a pipe takes whole once poll()
+     * says it has room). Not for a regular file, which does not block. */
+    bool poll_first;
     char path[GCS_PATH_MAX];
     int64_t next_rotation_check_ms;
     /* A short write left part of a line without its newline, ending at
@@ -157,7 +171,15 @@ static bool write_all(int fd, const char *buf, size_t len, bool *wrote)
     int short_writes = 0;
     *wrote = false;
     while (done < len) {
-        ssize_t n = write(fd, buf + done, len - done);
+        size_t want = len - done;
+        if (writer.poll_first) {
+            struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+            if (poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLOUT) == 0)
+                return false;
+            if (want > PIPE_BUF)
+                want = PIPE_BUF;
+        }
+        ssize_t n = write(fd, buf + done, want);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -166,7 +188,7 @@ static bool write_all(int fd, const char *buf, size_t len, bool *wrote)
         if (n > 0)
             *wrote = true;
         done += (size_t)n;
-        if (done < len && ++short_writes > 1)
+        if ((size_t)n < want && ++short_writes > 1)
             return false;
     }
     return true;
@@ -332,10 +354,11 @@ void gcs_output_prepare(const struct gcs_writer_jobs *writer_jobs)
 
 bool gcs_output_start(void)
 {
-    if (!atomic_load(&accepting))
-        return false;
+    /* Called at every wait and every GC: one load once it was tried. */
+    if (atomic_load_explicit(&start_claimed, memory_order_relaxed) || !atomic_load(&accepting))
+        return true;
     if (atomic_exchange(&start_claimed, true))
-        return true;   /* started, being started, or the exit writes */
+        return true;   /* being started by another thread, or the exit writes */
 
     sigset_t all, old;
     sigfillset(&all);
@@ -349,8 +372,9 @@ bool gcs_output_start(void)
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err != 0) {
-        /* Queued records stay for the exit to write. */
-        atomic_store(&start_claimed, false);
+        /* Queued records stay for the exit to write; never tried again
+         * (it is asked at every wait). */
+        atomic_store(&start_failed, true);
         return false;
     }
     atomic_store(&thread_running, true);
@@ -360,11 +384,13 @@ bool gcs_output_start(void)
     return true;
 }
 
-/* At exit, with no writer thread ever started: this thread writes what
- * was queued, and the last record. It claimed the start, so no writer
- * appears meanwhile. */
+/* At exit, with no writer thread (never started, or its start failed):
+ * this thread writes what was queued, and the last record. No writer
+ * appears meanwhile: the start is claimed. */
 static void drain_here(const struct gcs_record *last)
 {
+    struct stat st;
+    writer.poll_first = !(fstat(writer.fd, &st) == 0 && S_ISREG(st.st_mode));
     struct gcs_record rec;
     while (gcs_queue_pop(&queue, &rec))
         emit_now(&rec);
@@ -397,7 +423,7 @@ void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
 {
     if (!atomic_load(&accepting))
         return;
-    if (!atomic_exchange(&start_claimed, true)) {
+    if (!atomic_exchange(&start_claimed, true) || atomic_load(&start_failed)) {
         drain_here(last);
         return;
     }

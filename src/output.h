@@ -48,10 +48,11 @@ struct gcs_writer_jobs {
 /* Start-up (single-threaded): what the writer will do. From here on
  * records are queued. */
 void gcs_output_prepare(const struct gcs_writer_jobs *jobs);
-/* Starts the writer thread if it is not started yet: called when an
- * isolate is attached, on its thread (never from an interposer: thread
- * creation allocates). False if the thread could not be made (or gcstats
- * is not set up): queued records then wait for the exit. */
+/* Starts the writer thread if nobody tried yet: called when an attached
+ * isolate's thread waits for its event loop or ends a GC (never from an
+ * interposer: thread creation allocates); after the first call, one
+ * atomic load. False only to the call that could not make the thread:
+ * queued records then wait for the exit. */
 bool gcs_output_start(void);
 /* Writer thread only: one formatted line (len 0: count it as dropped).
  * It is written whole or counted as dropped; what a short write left is
@@ -64,8 +65,9 @@ void gcs_output_write_json(const char *buf, size_t len);
 bool gcs_output_submit(const struct gcs_record *r);
 
 /* At exit: queue the last record (if not NULL) and wait at most timeout_ms for the
- * writer to have written everything before it and it; with no writer ever
- * started, write them on this thread. */
+ * writer to have written everything before it and it; with no writer
+ * thread, write them on this thread, each line only if the destination
+ * takes it without blocking. */
 void gcs_output_finish(const struct gcs_record *last, int timeout_ms);
 
 /* Before the writer exists: one line straight to standard error, with

@@ -125,9 +125,9 @@ void gcs_watch_mapped(const void *caller)
         notice_isolate(gcs_v8_owns_code_at(caller));
 }
 
-void gcs_watch_poll(int epfd)
+void gcs_watch_poll(int epfd, bool may_block)
 {
     struct gcs_isolate *s = notice_isolate(true);
     if (s != NULL && known_is_own_thread)
-        gcs_isolate_poll(s, epfd);
+        gcs_isolate_poll(s, epfd, may_block);
 }

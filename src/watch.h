@@ -30,8 +30,9 @@ void gcs_watch_init_thread_key(void);
 
 /* A successful mmap or mmap64 whose caller's return address is `caller`. */
 void gcs_watch_mapped(const void *caller);
-/* An epoll wait on epfd is about to block. */
-void gcs_watch_poll(int epfd);
+/* An epoll wait on epfd is about to begin; may_block: its timeout is not
+ * zero. */
+void gcs_watch_poll(int epfd, bool may_block);
 
 struct gcs_isolate;
 /* After attaching on the isolate's own thread: its end is seen when that

@@ -45,12 +45,20 @@ test('run: the exit status passes through', async () => {
 
 test('run: SIGTERM kills COMMAND, and its status says so', async () => {
   const dir = tempDir();
-  const res = await run(gcstats, ['run', '--file', join(dir, 'gc.jsonl'), '--', nodeBin, join(fixtures, 'until_stdin.js')], {
+  const file = join(dir, 'gc.jsonl');
+  const res = await run(gcstats, ['run', '--file', file, '--', nodeBin, join(fixtures, 'until_stdin.js')], {
     env: plainEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
     onSpawn: (child) => {
-      let out = '';
-      child.stdout.on('data', (d) => { out += d; if (out.includes('ready\n')) child.kill('SIGTERM'); });
+      // The start line is written once node's thread first waits (after
+      // "ready"): the signal goes when the line is there.
+      const poll = setInterval(() => {
+        if (existsSync(file) && readFileSync(file, 'utf8').includes('"event":"start"')) {
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }
+      }, 20);
+      child.on('close', () => clearInterval(poll));
     },
   });
   assert.equal(res.signal, 'SIGTERM');

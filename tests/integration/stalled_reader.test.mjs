@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fixtures, nodeBin, run, baseEnv, parseLines, byEvent } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { openSync, writeSync, readSync, closeSync, constants } from 'node:fs';
+import { fixtures, nodeBin, run, baseEnv, parseLines, byEvent, tempDir } from './harness.mjs';
 
 const burst = [ '--expose-gc', join(fixtures, 'gc_burst.js') ];
 // 600 stats lines of ~1.2 KB: ten times what a pipe and the queue hold.
@@ -70,4 +72,60 @@ test('a reader that stops and comes back sees the drops counted', async () => {
   for (let i = 1; i < lines.length; i++) assert.ok(lines[i].dropped >= lines[i - 1].dropped);
   const statsLinesTotal = stats.length + exit[0].dropped;
   assert.ok(statsLinesTotal >= exit[0].num_full_gc, `${stats.length} lines + ${exit[0].dropped} dropped < ${exit[0].num_full_gc} GCs`);
+});
+
+test('a full pipe at an exit that writes its own lines: they are dropped, the exit does not wait', async () => {
+  // `node -e 0` ends before any wait or GC, so no writer thread is ever
+  // made: the exiting thread writes the start and exit lines itself. Its
+  // fd 3 is a FIFO already full, opened for blocking writes, whose read
+  // end this process holds and does not read while node runs. A write()
+  // there would block for ever: run() fails on its timeout (only a hang
+  // trips it; no duration is compared).
+  const fifo = join(tempDir(), 'full.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writer = openSync(fifo, constants.O_WRONLY);   // blocking, as node's children get it
+  const filler = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  const chunk = Buffer.alloc(4096, 'x');
+  let filled = 0;
+  for (;;) {
+    try { filled += writeSync(filler, chunk); } catch (e) { assert.equal(e.code, 'EAGAIN'); break; }
+  }
+  closeSync(filler);
+  assert.ok(filled >= 4096, `${filled} bytes fill the pipe`);
+  const res = await run(nodeBin, ['-e', '0'], {
+    env: baseEnv({ GCSTATS_FD: '3' }),
+    stdio: ['ignore', 'pipe', 'pipe', writer],
+    timeoutMs: 30000,
+  });
+  closeSync(writer);
+  assert.equal(res.signal, null);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(res.stderr, '');
+  // Nothing but the filler came through: no part of a line either.
+  const buf = Buffer.alloc(1 << 20);
+  let got = 0;
+  for (;;) {
+    let n = 0;
+    try { n = readSync(reader, buf, got, buf.length - got, null); } catch (e) { assert.equal(e.code, 'EAGAIN'); }
+    if (n === 0) break;
+    got += n;
+  }
+  closeSync(reader);
+  assert.equal(got, filled);
+  assert.equal(buf.subarray(0, got).toString().replaceAll('x', ''), '');
+});
+
+test('a pipe with room at an exit that writes its own lines: both lines come whole', async () => {
+  const res = await run(nodeBin, ['-e', '0'], {
+    env: baseEnv({ GCSTATS_FD: '3' }),
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    onSpawn: (child) => {
+      child.stdio[3].setEncoding('utf8').on('data', (d) => { child.gcText = (child.gcText ?? '') + d; });
+    },
+  });
+  assert.equal(res.code, 0, res.stderr);
+  const lines = parseLines(res.child.gcText ?? '');
+  assert.deepEqual(lines.map((l) => l.event), ['start', 'exit']);
+  assert.equal(lines[1].dropped, 0);
 });
