@@ -220,6 +220,27 @@ test('GCSTATS_CULPRITS=off: no sampler, no culprits line', async () => {
   assert.equal(byEvent(res.lines, 'exit')[0].self.sampler_starts, 0);
 });
 
+// A node built against libc++ (a preloaded library exports std::__1::cout's
+// name): gcstats does not read its profiles. In auto mode the writer
+// thread finds that out when it starts, before it writes the start line;
+// in always mode the constructor does.
+for (const mode of ['auto', 'always']) {
+  test(`a node with libc++, culprits ${mode}: one error line, culprits off, the rest goes on`, async () => {
+    const res = await runNodeWithLines([fixture], {
+      env: { ...fast, GCSTATS_CULPRITS: mode, CULPRITS_FIXTURE_UNTIL: 'leak:1',
+             LD_PRELOAD: `${process.env.GCSTATS_LIBCXX_MARKER}:${process.env.GCSTATS_LIB}` },
+    });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(byEvent(res.lines, 'start')[0].settings.culprits, 'off');
+    const errors = byEvent(res.lines, 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0].reason, /libc\+\+.*no culprits lines/);
+    assert.ok(byEvent(res.lines, 'leak').length >= 1, 'the leak is still reported');
+    assert.equal(byEvent(res.lines, 'culprits').length, 0);
+    assert.equal(byEvent(res.lines, 'exit')[0].self.sampler_starts, 0);
+  });
+}
+
 test('auto on a steady heap never starts the sampler', async () => {
   const res = await runNodeWithLines([fixture],
     { env: { ...fast, CULPRITS_FIXTURE_STEADY: '1', CULPRITS_FIXTURE_UNTIL: 'stats:6' } });
