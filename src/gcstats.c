@@ -24,7 +24,6 @@
 #include "probe.h"
 #include "registry.h"
 #include "site_names.h"
-#include "stackwalk.h"
 #include "v8api.h"
 #include "v8profile.h"
 #include "verdict.h"
@@ -174,18 +173,6 @@ static void writer_started_here(void)
         config.culprits = GCS_CULPRITS_OFF;
         info.culprits = gcs_culprits_mode_name(GCS_CULPRITS_OFF);
         say_no_profiler(no_profiler);
-    }
-    /* Sites are walked from here on; until now they were their caller
-     * alone (memmap.c, stackwalk.c). */
-    char why[GCS_TEXT_MAX - 96];
-    if (config.maps && !gcs_stack_walk_load(why, sizeof why)) {
-        char text[GCS_TEXT_MAX];
-        snprintf(text, sizeof text,
-                 "could not load libunwind (%s): the sites of mappings are named by their caller alone",
-                 why);
-        struct gcs_record r;
-        error_record(&r, text);
-        gcs_output_submit(&r);
     }
 }
 

@@ -193,14 +193,12 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
  * named by the writer like any other; V8's code range, which shares its
  * caller with the heap's reservations, gets a site of its own when the
  * isolate is attached (gcs_memmap_add_code_range). From the attach on,
- * stacks are walked, and found once the writer thread has loaded
- * libunwind (stackwalk.c): that thread starts at the first wait or GC of
- * an isolate's thread (output.c). Three kinds of caller-only site remain
- * after the attach: mappings before libunwind is loaded, mappings between
- * gcs_memmap_add_code_range and the end of that attach
+ * stacks are walked (the first walk is where libunwind sets itself up:
+ * stackwalk.c). Two kinds of caller-only site remain after the attach:
+ * mappings between gcs_memmap_add_code_range and the end of that attach
  * (gcs_registry_ever_attached), and walks that found no frame beyond
  * gcstats' own (unwind_site); inside a code range, gcs_memmap_on_map puts
- * them on the range's twin too (no test checks that redirect). */
+ * them on the range's twin too (no test makes either happen). */
 static int site_frames(uintptr_t *frames, const void *caller)
 {
     if (gcs_registry_ever_attached())

@@ -5,14 +5,6 @@
 #ifndef GCSTATS_STACKWALK_H
 #define GCSTATS_STACKWALK_H
 
-#include <stdbool.h>
-#include <stddef.h>
-
-/* Loads libunwind (dlopen; stackwalk.c says why it is not linked). Until
- * it is, walks find nothing. False with the reason if it cannot be. Not
- * from an interposer: dlopen allocates and takes the loader's lock. */
-bool gcs_stack_walk_load(char *why, size_t cap);
-
 /* Per thread: the first GCS_STEPWISE_WALKS walks go step by step, the
  * rest through unw_backtrace. Why: stackwalk.c. */
 #define GCS_STEPWISE_WALKS 64
@@ -23,9 +15,8 @@ unsigned gcs_stack_walks_on_this_thread(void);
 
 /* Up to max return addresses of the stack above the caller's frame (the
  * frame that calls this is the first, or the first two: the caller drops
- * its own frames by address). Returns how many: 0 before libunwind is
- * loaded. The process' first walk is where libunwind sets itself up
- * (stackwalk.c). */
+ * its own frames by address). Returns how many. The process' first walk
+ * is where libunwind sets itself up (stackwalk.c). */
 int gcs_stack_walk(void **raw, int max);
 
 /* Either way on its own, for the test that the two agree. */

@@ -72,24 +72,6 @@ static void assert_same_callers(void *const *a, int na, void *const *b, int nb)
         assert_ptr_equal(a[i], b[j]);
 }
 
-/* libunwind is loaded with dlopen, not linked: until then no walk finds
- * a frame, and none counts as this thread's. Then it loads, once. */
-static void walks_find_nothing_until_libunwind_is_loaded(void **state)
-{
-    (void)state;
-    void *raw[MAX];
-    assert_int_equal(gcs_stack_walk(raw, MAX), 0);
-    assert_int_equal(gcs_stack_walk_stepwise(raw, MAX), 0);
-    assert_int_equal(gcs_stack_walk_cached(raw, MAX), 0);
-    assert_int_equal(gcs_stack_walks_on_this_thread(), 0);
-    char why[128] = "";
-    assert_true(gcs_stack_walk_load(why, sizeof why));
-    assert_true(gcs_stack_walk_load(why, sizeof why));
-    assert_string_equal(why, "");
-    assert_true(gcs_stack_walk(raw, MAX) > 0);
-    assert_int_equal(gcs_stack_walks_on_this_thread(), 1);
-}
-
 static void both_walks_agree(void **state)
 {
     (void)state;
@@ -129,7 +111,6 @@ static void the_thread_switches_walks_and_keeps_its_frames(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(walks_find_nothing_until_libunwind_is_loaded),
         cmocka_unit_test(both_walks_agree),
         cmocka_unit_test(the_thread_switches_walks_and_keeps_its_frames),
     };
