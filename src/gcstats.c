@@ -108,9 +108,9 @@ static bool record_from(struct gcs_record *r, enum gcs_event ev, struct gcs_isol
 
 /* Writer thread, before each line: RSS is read when the line is written
  * rather than inside the GC callback (it is a file read). At an exit with
- * no writer thread ever started (pthread_create failed), the exiting
- * thread runs this for the queued lines: a culprits line's .heapprofile is
- * then written there too. */
+ * no writer thread (the process ended before its first wait or GC, or
+ * pthread_create failed), the exiting thread runs this for the queued
+ * lines: a culprits line's .heapprofile is then written there too. */
 static void prepare_record(struct gcs_record *r)
 {
     if ((r->event == GCS_EV_STATS || r->event == GCS_EV_END) && !r->have_rss)

@@ -170,8 +170,10 @@ static int counted_kind(const struct gcs_isolate *s, void *isolate, int gc_type)
 
 /* The writer thread starts when an attached isolate's thread first waits
  * (a poll that may block) or ends a GC, not at the attach (output.c says
- * why): both are on that thread, outside any interposer, where V8 lets it
- * allocate. */
+ * why): both are on that thread, where V8 lets it allocate and no
+ * allocator's lock is held. The poll is inside the epoll interposer,
+ * before the wait: mappings made meanwhile (pthread_create's are glibc's
+ * own, not interposed) pass uncounted under its re-entry guard. */
 static void start_writer(const struct gcs_isolate *s)
 {
     if (gcs_output_start())

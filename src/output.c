@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,9 +43,14 @@ static _Atomic uint32_t completed_seq;   /* futex word: bumped after a record co
  * writes the queued lines itself (drain_here). Records queued before then
  * wait in the queue. */
 static _Atomic bool accepting;           /* set up: records may be queued */
-static _Atomic bool start_claimed;       /* the thread is started or being started, its start failed, or the exit writes */
-static _Atomic bool start_failed;        /* pthread_create failed: the exit writes what is queued */
-static _Atomic bool thread_running;
+enum writer_state {
+    WRITER_NONE,        /* not asked for yet */
+    WRITER_STARTING,    /* a thread is in pthread_create */
+    WRITER_RUNNING,
+    WRITER_FAILED,      /* pthread_create failed: the exit writes what is queued */
+    WRITER_EXIT_WRITES, /* the exit came first, and writes the lines itself */
+};
+static _Atomic int writer_state;
 
 /* How often, at most, the writer looks whether GCSTATS_FILE was rotated. */
 #define ROTATION_CHECK_MS 1000
@@ -56,12 +61,13 @@ static _Atomic bool thread_running;
 static struct {
     int fd;                       /* the destination */
     bool file;                    /* GCSTATS_FILE, a regular file: path may be rotated */
-    /* Set by an exit that writes on its own thread (no writer thread):
-     * the destination may be a pipe nobody reads, and the exit must not
-     * hang there, so a line is written only when poll() says it fits, at
-     * most PIPE_BUF bytes a write() (what a pipe takes whole once poll()
-     * says it has room). Not for a regular file, which does not block. */
-    bool poll_first;
+    /* How an exit that writes on its own thread (no writer thread)
+     * writes: never blocked past a deadline, as the hand-over to the
+     * writer is bounded. exit_fd: the destination opened anew without
+     * blocking (a pipe or FIFO). */
+    enum { EXIT_NOT, EXIT_FILE, EXIT_NONBLOCKING, EXIT_SOCKET, EXIT_POLL } exit_way;
+    int exit_fd;
+    int64_t exit_deadline_ms;
     char path[GCS_PATH_MAX];
     int64_t next_rotation_check_ms;
     /* A short write left part of a line without its newline, ending at
@@ -71,7 +77,7 @@ static struct {
     /* Tick periods the tick being written stands for beyond its own,
      * because the writer was stalled past them. */
     uint64_t ticks_missed;
-} writer = { .fd = -1 };
+} writer = { .fd = -1, .exit_fd = -1 };
 
 uint64_t gcs_output_dropped(void)
 {
@@ -162,24 +168,61 @@ void gcs_output_set_info(const struct gcs_process_info *process_info)
     info = process_info;
 }
 
+/* At an exit that writes itself: waits until fd takes a write (or says
+ * why not) or the deadline passes. */
+static bool exit_may_write(int fd)
+{
+    for (;;) {
+        int64_t left = writer.exit_deadline_ms - gcs_monotonic_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int n = poll(&pfd, 1, (int)left);
+        if (n > 0)
+            return true;   /* POLLOUT, or an error or hang-up that write() reports */
+        if (n == 0 || errno != EINTR)
+            return false;
+    }
+}
+
+/* One write() of the destination, by the exit's rules when the exit
+ * writes: a pipe through its non-blocking twin, a socket with
+ * MSG_DONTWAIT, either waiting in poll() until the deadline; a terminal
+ * or another device after poll() says it has room (a write there can
+ * still wait if the room is smaller than the line); a regular file as it
+ * is. */
+static ssize_t write_some(int fd, const char *buf, size_t len)
+{
+    if (writer.exit_way == EXIT_NOT || writer.exit_way == EXIT_FILE || fd != writer.fd)
+        return write(fd, buf, len);
+    for (;;) {
+        ssize_t n;
+        switch (writer.exit_way) {
+        case EXIT_NONBLOCKING: n = write(writer.exit_fd, buf, len); break;
+        case EXIT_SOCKET: n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL); break;
+        default:
+            if (!exit_may_write(fd))
+                return -1;
+            return write(fd, buf, len);
+        }
+        if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            return n;
+        if (!exit_may_write(writer.exit_way == EXIT_NONBLOCKING ? writer.exit_fd : fd))
+            return -1;
+    }
+}
+
 /* One line, one write(); a short write only happens on a regular file that
- * is out of space (or past RLIMIT_FSIZE), and then the rest is tried once
- * more. False if the line is not all there; *wrote: whether any of it is. */
+ * is out of space (or past RLIMIT_FSIZE), or a socket whose buffer is
+ * full, and then the rest is tried once more. False if the line is not
+ * all there; *wrote: whether any of it is. */
 static bool write_all(int fd, const char *buf, size_t len, bool *wrote)
 {
     size_t done = 0;
     int short_writes = 0;
     *wrote = false;
     while (done < len) {
-        size_t want = len - done;
-        if (writer.poll_first) {
-            struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-            if (poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLOUT) == 0)
-                return false;
-            if (want > PIPE_BUF)
-                want = PIPE_BUF;
-        }
-        ssize_t n = write(fd, buf + done, want);
+        ssize_t n = write_some(fd, buf + done, len - done);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -188,10 +231,46 @@ static bool write_all(int fd, const char *buf, size_t len, bool *wrote)
         if (n > 0)
             *wrote = true;
         done += (size_t)n;
-        if ((size_t)n < want && ++short_writes > 1)
+        if (done < len && ++short_writes > 1)
             return false;
     }
     return true;
+}
+
+/* SIGPIPE (a reader gone) and SIGXFSZ (RLIMIT_FSIZE) kept from killing
+ * the process while a thread of the application's writes: blocked, and
+ * discarded afterwards unless they were pending before. Node ignores both,
+ * but not before its start-up, and an application may reset them. */
+struct write_signals {
+    sigset_t old;
+    bool pending_before[2];
+};
+static const int write_signal_numbers[2] = { SIGPIPE, SIGXFSZ };
+
+static void block_write_signals(struct write_signals *w)
+{
+    sigset_t set, pending;
+    sigemptyset(&set);
+    for (int i = 0; i < 2; i++)
+        sigaddset(&set, write_signal_numbers[i]);
+    pthread_sigmask(SIG_BLOCK, &set, &w->old);
+    bool known = sigpending(&pending) == 0;
+    for (int i = 0; i < 2; i++)
+        w->pending_before[i] = known && sigismember(&pending, write_signal_numbers[i]);
+}
+
+static void unblock_write_signals(const struct write_signals *w)
+{
+    for (int i = 0; i < 2; i++) {
+        if (w->pending_before[i])
+            continue;
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, write_signal_numbers[i]);
+        struct timespec zero = { 0, 0 };
+        sigtimedwait(&one, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &w->old, NULL);
 }
 
 static bool write_line(int fd, const char *buf, size_t len)
@@ -269,7 +348,7 @@ void gcs_output_write_json(const char *buf, size_t len)
 
 static void emit_now(const struct gcs_record *r)
 {
-    static struct gcs_json line;   /* only the writer thread formats */
+    static struct gcs_json line;   /* the writer thread's, or the exit's if it writes */
     static struct gcs_record copy;
     if (jobs.prepare != NULL) {
         copy = *r;
@@ -355,9 +434,10 @@ void gcs_output_prepare(const struct gcs_writer_jobs *writer_jobs)
 bool gcs_output_start(void)
 {
     /* Called at every wait and every GC: one load once it was tried. */
-    if (atomic_load_explicit(&start_claimed, memory_order_relaxed) || !atomic_load(&accepting))
+    if (atomic_load_explicit(&writer_state, memory_order_relaxed) != WRITER_NONE || !atomic_load(&accepting))
         return true;
-    if (atomic_exchange(&start_claimed, true))
+    int none = WRITER_NONE;
+    if (!atomic_compare_exchange_strong(&writer_state, &none, WRITER_STARTING))
         return true;   /* being started by another thread, or the exit writes */
 
     sigset_t all, old;
@@ -374,23 +454,47 @@ bool gcs_output_start(void)
     if (err != 0) {
         /* Queued records stay for the exit to write; never tried again
          * (it is asked at every wait). */
-        atomic_store(&start_failed, true);
+        atomic_store(&writer_state, WRITER_FAILED);
         return false;
     }
-    atomic_store(&thread_running, true);
+    atomic_store(&writer_state, WRITER_RUNNING);
     /* Records queued before the thread existed wake nobody: wake it. */
     atomic_fetch_add(&wake_seq, 1);
     syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     return true;
 }
 
-/* At exit, with no writer thread (never started, or its start failed):
- * this thread writes what was queued, and the last record. No writer
- * appears meanwhile: the start is claimed. */
-static void drain_here(const struct gcs_record *last)
+/* How the exit writes to the destination without a writer thread. */
+static void choose_exit_way(void)
 {
     struct stat st;
-    writer.poll_first = !(fstat(writer.fd, &st) == 0 && S_ISREG(st.st_mode));
+    if (fstat(writer.fd, &st) != 0 || S_ISREG(st.st_mode)) {
+        writer.exit_way = EXIT_FILE;
+    } else if (S_ISSOCK(st.st_mode)) {
+        writer.exit_way = EXIT_SOCKET;
+    } else if (S_ISFIFO(st.st_mode)) {
+        /* The same pipe opened anew, non-blocking: O_NONBLOCK on the
+         * inherited descriptor would change it for every process that
+         * shares it. */
+        char path[40];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", writer.fd);
+        writer.exit_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        writer.exit_way = writer.exit_fd >= 0 ? EXIT_NONBLOCKING : EXIT_POLL;
+    } else {
+        writer.exit_way = EXIT_POLL;
+    }
+}
+
+/* At exit, with no writer thread (never started, or its start failed):
+ * this thread writes what was queued, and the last record, giving the
+ * destination until timeout_ms to take them. No writer appears
+ * meanwhile: the exit claimed the writer's place. */
+static void drain_here(const struct gcs_record *last, int timeout_ms)
+{
+    struct write_signals signals;
+    block_write_signals(&signals);
+    writer.exit_deadline_ms = gcs_monotonic_ms() + timeout_ms;
+    choose_exit_way();
     struct gcs_record rec;
     while (gcs_queue_pop(&queue, &rec))
         emit_now(&rec);
@@ -398,6 +502,11 @@ static void drain_here(const struct gcs_record *last)
         rec = *last;
         emit_now(&rec);
     }
+    if (writer.exit_fd >= 0)
+        close(writer.exit_fd);
+    writer.exit_fd = -1;
+    writer.exit_way = EXIT_NOT;
+    unblock_write_signals(&signals);
 }
 
 bool gcs_output_submit(const struct gcs_record *r)
@@ -423,13 +532,25 @@ void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
 {
     if (!atomic_load(&accepting))
         return;
-    if (!atomic_exchange(&start_claimed, true) || atomic_load(&start_failed)) {
-        drain_here(last);
+    int64_t deadline = gcs_monotonic_ms() + timeout_ms;
+    int state = WRITER_NONE;
+    if (atomic_compare_exchange_strong(&writer_state, &state, WRITER_EXIT_WRITES)) {
+        drain_here(last, timeout_ms);
         return;
     }
-    if (!atomic_load(&thread_running))
-        return;   /* being started by another thread right now: it writes what it can */
-    int64_t deadline = gcs_monotonic_ms() + timeout_ms;
+    /* Another thread is making the writer right now (a Worker's first
+     * wait): its outcome decides who writes. */
+    while ((state = atomic_load(&writer_state)) == WRITER_STARTING) {
+        if (gcs_monotonic_ms() >= deadline)
+            return;
+        sleep_ms(1);
+    }
+    if (state == WRITER_FAILED) {
+        drain_here(last, (int)(deadline - gcs_monotonic_ms()));
+        return;
+    }
+    if (state != WRITER_RUNNING)
+        return;
     /* A full queue drains as long as the reader reads: give it the time. */
     while (last != NULL && !gcs_queue_push(&queue, last)) {
         if (gcs_monotonic_ms() >= deadline) {
@@ -463,27 +584,17 @@ void gcs_output_stderr_now(const struct gcs_record *r, const struct gcs_process_
     if (len == 0)
         return;
     /* Before node ignores SIGPIPE, a closed stderr pipe would kill the
-     * process: block it around the write and discard it if it came. */
-    sigset_t pipe_set, old;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-    bool pending_before = false;
-    sigset_t pending;
-    if (sigpending(&pending) == 0)
-        pending_before = sigismember(&pending, SIGPIPE);
+     * process. */
+    struct write_signals signals;
+    block_write_signals(&signals);
     write_line(2, line.buf, len);
-    if (!pending_before) {
-        struct timespec zero = { 0, 0 };
-        sigtimedwait(&pipe_set, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    unblock_write_signals(&signals);
 }
 
 void gcs_output_forget_thread(void)
 {
     atomic_store(&accepting, false);
-    atomic_store(&thread_running, false);
+    atomic_store(&writer_state, WRITER_NONE);
 }
 
 void gcs_output_say_once(const struct gcs_config *c, const struct gcs_record *r,

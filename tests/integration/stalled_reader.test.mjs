@@ -74,17 +74,33 @@ test('a reader that stops and comes back sees the drops counted', async () => {
   assert.ok(statsLinesTotal >= exit[0].num_full_gc, `${stats.length} lines + ${exit[0].dropped} dropped < ${exit[0].num_full_gc} GCs`);
 });
 
-test('a full pipe at an exit that writes its own lines: they are dropped, the exit does not wait', async () => {
-  // `node -e 0` ends before any wait or GC, so no writer thread is ever
-  // made: the exiting thread writes the start and exit lines itself. Its
-  // fd 3 is a FIFO already full, opened for blocking writes, whose read
-  // end this process holds and does not read while node runs. A write()
-  // there would block for ever: run() fails on its timeout (only a hang
-  // trips it; no duration is compared).
-  const fifo = join(tempDir(), 'full.fifo');
+// `node -e 0` ends before any wait or GC, so no writer thread is ever
+// made: the exiting thread writes the start and exit lines itself.
+function makeFifo() {
+  const fifo = join(tempDir(), 'gc.fifo');
   execFileSync('mkfifo', [fifo]);
   const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const writer = openSync(fifo, constants.O_WRONLY);   // blocking, as node's children get it
+  return { fifo, reader, writer };
+}
+
+function readAll(fd) {
+  const buf = Buffer.alloc(1 << 20);
+  let got = 0;
+  for (;;) {
+    let n = 0;
+    try { n = readSync(fd, buf, got, buf.length - got, null); } catch (e) { assert.equal(e.code, 'EAGAIN'); }
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+test('a full FIFO at an exit that writes its own lines: the exit does not wait for ever, the lines are dropped', async () => {
+  // The FIFO is full and this process does not read it while node runs.
+  // A blocking write() there would wait for ever: run() fails on its
+  // timeout (only a hang trips it; no duration is compared).
+  const { fifo, reader, writer } = makeFifo();
   const filler = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
   const chunk = Buffer.alloc(4096, 'x');
   let filled = 0;
@@ -103,29 +119,36 @@ test('a full pipe at an exit that writes its own lines: they are dropped, the ex
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stderr, '');
   // Nothing but the filler came through: no part of a line either.
-  const buf = Buffer.alloc(1 << 20);
-  let got = 0;
-  for (;;) {
-    let n = 0;
-    try { n = readSync(reader, buf, got, buf.length - got, null); } catch (e) { assert.equal(e.code, 'EAGAIN'); }
-    if (n === 0) break;
-    got += n;
-  }
+  const got = readAll(reader);
   closeSync(reader);
-  assert.equal(got, filled);
-  assert.equal(buf.subarray(0, got).toString().replaceAll('x', ''), '');
+  assert.equal(got.length, filled);
+  assert.equal(got.toString().replaceAll('x', ''), '');
 });
 
-test('a pipe with room at an exit that writes its own lines: both lines come whole', async () => {
+test('a FIFO with room at an exit that writes its own lines: both lines come whole', async () => {
+  const { reader, writer } = makeFifo();
+  const res = await run(nodeBin, ['-e', '0'], {
+    env: baseEnv({ GCSTATS_FD: '3' }),
+    stdio: ['ignore', 'pipe', 'pipe', writer],
+  });
+  closeSync(writer);
+  assert.equal(res.code, 0, res.stderr);
+  const lines = parseLines(readAll(reader).toString());
+  closeSync(reader);
+  assert.deepEqual(lines.map((l) => l.event), ['start', 'exit']);
+  assert.equal(lines[1].dropped, 0);
+});
+
+test('a socket with room at an exit that writes its own lines: both lines come whole', async () => {
+  // node's 'pipe' stdio is a socket pair.
+  let text = '';
   const res = await run(nodeBin, ['-e', '0'], {
     env: baseEnv({ GCSTATS_FD: '3' }),
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    onSpawn: (child) => {
-      child.stdio[3].setEncoding('utf8').on('data', (d) => { child.gcText = (child.gcText ?? '') + d; });
-    },
+    onSpawn: (child) => { child.stdio[3].setEncoding('utf8').on('data', (d) => { text += d; }); },
   });
   assert.equal(res.code, 0, res.stderr);
-  const lines = parseLines(res.child.gcText ?? '');
+  const lines = parseLines(text);
   assert.deepEqual(lines.map((l) => l.event), ['start', 'exit']);
   assert.equal(lines[1].dropped, 0);
 });
