@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,9 +64,9 @@ static struct {
     bool file;                    /* GCSTATS_FILE, a regular file: path may be rotated */
     /* How an exit that writes on its own thread (no writer thread)
      * writes: never blocked past a deadline, as the hand-over to the
-     * writer is bounded. exit_fd: the destination opened anew without
-     * blocking (a pipe or FIFO). */
-    enum { EXIT_NOT, EXIT_FILE, EXIT_NONBLOCKING, EXIT_SOCKET, EXIT_POLL } exit_way;
+     * writer is bounded. exit_fd: a pipe's non-blocking twin, for a
+     * kernel without RWF_NOWAIT on pipes. */
+    enum { EXIT_NOT, EXIT_FILE, EXIT_PIPE_NOWAIT, EXIT_PIPE_TWIN, EXIT_SOCKET, EXIT_POLL } exit_way;
     int exit_fd;
     int64_t exit_deadline_ms;
     char path[GCS_PATH_MAX];
@@ -169,37 +170,78 @@ void gcs_output_set_info(const struct gcs_process_info *process_info)
 }
 
 /* At an exit that writes itself: waits until fd takes a write (or says
- * why not) or the deadline passes. */
+ * why not) or the deadline passes; then false with errno ETIMEDOUT, which
+ * no caller retries. */
 static bool exit_may_write(int fd)
 {
     for (;;) {
         int64_t left = writer.exit_deadline_ms - gcs_monotonic_ms();
         if (left <= 0)
-            return false;
+            break;
         struct pollfd pfd = { .fd = fd, .events = POLLOUT };
         int n = poll(&pfd, 1, (int)left);
         if (n > 0)
             return true;   /* POLLOUT, or an error or hang-up that write() reports */
-        if (n == 0 || errno != EINTR)
-            return false;
+        if (n < 0 && errno != EINTR)
+            break;
     }
+    errno = ETIMEDOUT;
+    return false;
+}
+
+/* The same pipe opened anew, non-blocking, for a kernel that does not
+ * take RWF_NOWAIT on pipes: O_NONBLOCK on the inherited descriptor would
+ * change it for every process that shares it. The open checks the pipe's
+ * owner and mode (a pipe made by root, written by a service's user, is
+ * refused): then poll() before each write, which another writer of the
+ * pipe can still beat to its room. */
+static void use_pipe_twin(void)
+{
+    char path[40];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", writer.fd);
+    int twin = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat a, b;
+    if (twin >= 0 && fstat(twin, &a) == 0 && fstat(writer.fd, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino) {
+        writer.exit_fd = twin;
+        writer.exit_way = EXIT_PIPE_TWIN;
+        return;
+    }
+    if (twin >= 0)
+        close(twin);
+    writer.exit_way = EXIT_POLL;
 }
 
 /* One write() of the destination, by the exit's rules when the exit
- * writes: a pipe through its non-blocking twin, a socket with
- * MSG_DONTWAIT, either waiting in poll() until the deadline; a terminal
- * or another device after poll() says it has room (a write there can
- * still wait if the room is smaller than the line); a regular file as it
- * is. */
+ * writes: a pipe or FIFO with RWF_NOWAIT (or through its non-blocking
+ * twin), a socket with MSG_DONTWAIT, either waiting in poll() until the
+ * deadline; a terminal or another device after poll() says it has room
+ * (a write there can still wait if the room is smaller than the line); a
+ * regular file as it is. */
 static ssize_t write_some(int fd, const char *buf, size_t len)
 {
     if (writer.exit_way == EXIT_NOT || writer.exit_way == EXIT_FILE || fd != writer.fd)
         return write(fd, buf, len);
     for (;;) {
         ssize_t n;
+        int wait_fd = fd;
         switch (writer.exit_way) {
-        case EXIT_NONBLOCKING: n = write(writer.exit_fd, buf, len); break;
-        case EXIT_SOCKET: n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL); break;
+        case EXIT_PIPE_NOWAIT: {
+            struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+            n = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+            if (n < 0 && errno == EOPNOTSUPP) {
+                use_pipe_twin();
+                continue;
+            }
+            break;
+        }
+        case EXIT_PIPE_TWIN:
+            n = write(writer.exit_fd, buf, len);
+            wait_fd = writer.exit_fd;
+            break;
+        case EXIT_SOCKET:
+            n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            break;
         default:
             if (!exit_may_write(fd))
                 return -1;
@@ -207,7 +249,7 @@ static ssize_t write_some(int fd, const char *buf, size_t len)
         }
         if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
             return n;
-        if (!exit_may_write(writer.exit_way == EXIT_NONBLOCKING ? writer.exit_fd : fd))
+        if (!exit_may_write(wait_fd))
             return -1;
     }
 }
@@ -304,7 +346,9 @@ static bool end_fragment(void)
  * tries again. */
 static void follow_rotation(void)
 {
-    if (!writer.file)
+    /* Not by an exit that writes itself: it chose how to write to the
+     * file it has. */
+    if (!writer.file || writer.exit_way != EXIT_NOT)
         return;
     int64_t now = gcs_monotonic_ms();
     if (now < writer.next_rotation_check_ms)
@@ -473,13 +517,7 @@ static void choose_exit_way(void)
     } else if (S_ISSOCK(st.st_mode)) {
         writer.exit_way = EXIT_SOCKET;
     } else if (S_ISFIFO(st.st_mode)) {
-        /* The same pipe opened anew, non-blocking: O_NONBLOCK on the
-         * inherited descriptor would change it for every process that
-         * shares it. */
-        char path[40];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", writer.fd);
-        writer.exit_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        writer.exit_way = writer.exit_fd >= 0 ? EXIT_NONBLOCKING : EXIT_POLL;
+        writer.exit_way = EXIT_PIPE_NOWAIT;
     } else {
         writer.exit_way = EXIT_POLL;
     }

@@ -67,9 +67,10 @@ bool gcs_output_submit(const struct gcs_record *r);
 /* At exit: queue the last record (if not NULL) and wait at most timeout_ms for the
  * writer to have written everything before it and it; with no writer
  * thread, write them on this thread, waiting at most timeout_ms for the
- * destination to take them (a pipe, a FIFO or a socket is written
- * without blocking; a terminal or another device after poll() says it
- * has room). */
+ * destination to take them: a pipe, a FIFO or a socket without blocking
+ * where the kernel allows it, otherwise (a terminal, another device, a
+ * pipe that cannot be reopened) after poll() says it has room; a regular
+ * file as it is. */
 void gcs_output_finish(const struct gcs_record *last, int timeout_ms);
 
 /* Before the writer exists: one line straight to standard error, with
