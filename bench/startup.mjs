@@ -8,9 +8,11 @@
 // and instruction counts are repeatable on a loaded machine, wall times
 // are not: --callgrind=N adds the median of N instruction counts per
 // configuration (valgrind --tool=callgrind, every thread of the process).
+// --also=a.so,b.so adds other builds of the library to the rounds (named
+// by their paths), to compare two versions side by side in one run.
 //
 //   node bench/startup.mjs [--pairs=30] [--callgrind=0] [--lib=build/libgcstats.so]
-//                          [--node=node] [-- script args...]
+//                          [--also=other.so,...] [--node=node] [-- script args...]
 //
 // The children get a clean environment as a new user has it: no
 // NODE_OPTIONS, no NODE_EXTRA_CA_CERTS (reading a CA bundle costs ~5x the
@@ -41,10 +43,13 @@ const timeOut = join(dir, 'time');
 const clean = { ...process.env };
 for (const k of Object.keys(clean))
   if (k.startsWith('GCSTATS_') || ['LD_PRELOAD', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'].includes(k)) delete clean[k];
+const also = (opts.also ?? '').split(',').filter((p) => p !== '').map((p) => resolve(p));
+for (const p of also) if (!existsSync(p)) throw new Error(`--also: ${p} not found`);
 const configs = [
   { name: 'without', env: clean },
   { name: 'with', env: { ...clean, LD_PRELOAD: lib } },
   { name: 'maps=0', env: { ...clean, LD_PRELOAD: lib, GCSTATS_MAPS: '0' } },
+  ...also.map((p) => ({ name: p, env: { ...clean, LD_PRELOAD: p } })),
 ];
 
 const median = (xs) => {
@@ -75,7 +80,7 @@ function instructions(config) {
   return median(counts);
 }
 
-for (const c of configs) once(c);   // the page cache, for all three
+for (const c of configs) once(c);   // the page cache, for all of them
 const runs = Object.fromEntries(configs.map((c) => [c.name, []]));
 for (let round = 0; round < pairs; round++)
   for (let k = 0; k < configs.length; k++) {
@@ -86,7 +91,7 @@ rmSync(dir, { recursive: true, force: true });
 
 const base = runs.without;
 const version = spawnSync(node, ['--version'], { encoding: 'utf8', env: clean }).stdout.trim();
-console.log(`node ${version}, ${node} ${script.join(' ')}, ${pairs} interleaved rounds`);
+console.log(`node ${version}, ${node} ${script.join(' ')}, ${pairs} interleaved rounds; with: ${lib}`);
 console.log('config    wall median  +ms vs without (median of round differences)  ratio  peak RSS  +KiB  minor faults');
 const summary = {};
 for (const c of configs) {
