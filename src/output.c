@@ -189,8 +189,8 @@ static bool exit_may_write(int fd)
     return false;
 }
 
-/* The same pipe opened anew, non-blocking, for a kernel that does not
- * take RWF_NOWAIT on pipes: O_NONBLOCK on the inherited descriptor would
+/* The same pipe opened anew, non-blocking, for a named FIFO or a kernel
+ * that does not take RWF_NOWAIT on pipes: O_NONBLOCK on the inherited descriptor would
  * change it for every process that shares it. The open checks the pipe's
  * owner and mode (a pipe made by root, written by a service's user, is
  * refused): then poll() before each write, which another writer of the
@@ -213,8 +213,9 @@ static void use_pipe_twin(void)
 }
 
 /* One write() of the destination, by the exit's rules when the exit
- * writes: a pipe or FIFO with RWF_NOWAIT (or through its non-blocking
- * twin), a socket with MSG_DONTWAIT, either waiting in poll() until the
+ * writes: a pipe with RWF_NOWAIT (a named FIFO, which refuses it, and a
+ * pipe on an older kernel through the non-blocking twin), a socket with
+ * MSG_DONTWAIT, either waiting in poll() until the
  * deadline; a terminal or another device after poll() says it has room
  * (a write there can still wait if the room is smaller than the line); a
  * regular file as it is. */

@@ -139,6 +139,17 @@ test('a FIFO with room at an exit that writes its own lines: both lines come who
   assert.equal(lines[1].dropped, 0);
 });
 
+test('an anonymous pipe with room at an exit that writes its own lines: both lines come whole', async () => {
+  // node's fd 3 is a shell pipe to cat, whose output is the shell's stdout.
+  const res = await run('/bin/sh', ['-c', `"$NODE" -e 0 3>&1 >/dev/null | cat`], {
+    env: baseEnv({ GCSTATS_FD: '3', NODE: nodeBin }),
+  });
+  assert.equal(res.code, 0, res.stderr);
+  const lines = parseLines(res.stdout);
+  assert.deepEqual(lines.map((l) => l.event), ['start', 'exit']);
+  assert.equal(lines[1].dropped, 0);
+});
+
 test('a socket with room at an exit that writes its own lines: both lines come whole', async () => {
   // node's 'pipe' stdio is a socket pair.
   let text = '';
