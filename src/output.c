@@ -244,9 +244,11 @@ static ssize_t write_some(int fd, const char *buf, size_t len)
             n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
             break;
         default:
+            /* EAGAIN too if the descriptor is non-blocking already. */
             if (!exit_may_write(fd))
                 return -1;
-            return write(fd, buf, len);
+            n = write(fd, buf, len);
+            break;
         }
         if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
             return n;
@@ -580,8 +582,10 @@ void gcs_output_finish(const struct gcs_record *last, int timeout_ms)
     /* Another thread is making the writer right now (a Worker's first
      * wait): its outcome decides who writes. */
     while ((state = atomic_load(&writer_state)) == WRITER_STARTING) {
-        if (gcs_monotonic_ms() >= deadline)
+        if (gcs_monotonic_ms() >= deadline) {
+            atomic_fetch_add(&dropped, last != NULL);
             return;
+        }
         sleep_ms(1);
     }
     if (state == WRITER_FAILED) {
