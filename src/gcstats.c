@@ -164,16 +164,6 @@ static void writer_started_here(void)
 {
     /* The writer's own mappings are not the host's. */
     gcs_interpose_quiet_thread();
-    /* Before any line is formatted: a start line waiting in the queue
-     * then says culprits "off" if there is no profiler. Until the binding
-     * is complete, no isolate's thread starts the sampler (it asks
-     * gcs_v8_profiler_bound). */
-    const char *no_profiler;
-    if (config.culprits == GCS_CULPRITS_AUTO && !gcs_v8_profiler_bind(&no_profiler)) {
-        config.culprits = GCS_CULPRITS_OFF;
-        info.culprits = gcs_culprits_mode_name(GCS_CULPRITS_OFF);
-        say_no_profiler(no_profiler);
-    }
 }
 
 struct tick_ctx {
@@ -295,13 +285,8 @@ __attribute__((constructor)) static void gcstats_init(void)
         config.probe_ms = 0;
     info.probe_ms = config.probe_ms;
     info.probe_budget_mpct = config.probe_budget_mpct;
-    /* "always" starts the sampler at the attach, so the profiler's
-     * symbols are bound now. "auto" starts it only once the heap has grown
-     * over several full GCs, so the writer thread binds them when it
-     * starts: 9 lookups in node's symbol tables, page faults that cost
-     * ~0.15 ms here, which `node -e 0` need not pay. */
     const char *no_profiler = NULL;
-    if (config.culprits == GCS_CULPRITS_ALWAYS && !gcs_v8_profiler_bind(&no_profiler))
+    if (config.culprits != GCS_CULPRITS_OFF && !gcs_v8_profiler_bind(&no_profiler))
         config.culprits = GCS_CULPRITS_OFF;
     info.culprits = gcs_culprits_mode_name(config.culprits);
     info.culprits_interval_bytes = config.culprits_interval_bytes;
