@@ -17,8 +17,7 @@
 #include "culprits.h"
 #include "heapprofile.h"
 
-/* Resolves the symbols (after gcs_v8_bind), once: in the constructor or
- * on the writer thread (gcstats.c says when). False, with *why saying what
+/* Resolves the symbols (after gcs_v8_bind), once, in the constructor. False, with *why saying what
  * in words, when the profiler cannot be used: a symbol missing, a V8
  * major whose AllocationProfile layout gcstats does not know, or a C++
  * library whose std::vector it does not read (libc++). */
