@@ -151,15 +151,6 @@ static void writer_idle(void)
     }
 }
 
-static void say_no_profiler(const char *reason)
-{
-    char why[GCS_TEXT_MAX];
-    snprintf(why, sizeof why, "%.170s: no culprits lines (GCSTATS_CULPRITS is off); the rest goes on", reason);
-    struct gcs_record r;
-    error_record(&r, why);
-    gcs_output_submit(&r);
-}
-
 static void writer_started_here(void)
 {
     /* The writer's own mappings are not the host's. */
@@ -353,8 +344,12 @@ __attribute__((constructor)) static void gcstats_init(void)
     probe.min_change_bytes = config.leak_min_growth_bytes / GCS_PROBE_CHANGE_DIVISOR;
     gcs_isolate_set_probe_config(&probe);
     gcs_isolate_set_culprits_config(config.culprits, config.culprits_interval_bytes, config.leak_min_growth_bytes);
-    if (no_profiler != NULL)
-        say_no_profiler(no_profiler);
+    if (no_profiler != NULL) {
+        snprintf(why, sizeof why, "%.170s: no culprits lines (GCSTATS_CULPRITS is off); the rest goes on",
+                 no_profiler);
+        error_record(&r, why);
+        gcs_output_submit(&r);
+    }
     gcs_watch_init_thread_key();
     pthread_atfork(NULL, NULL, in_forked_child);
     running = true;

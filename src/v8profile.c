@@ -1,7 +1,6 @@
 #include "v8profile.h"
 
 #include <dlfcn.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "v8api.h"
@@ -26,10 +25,8 @@ static struct {
     write_utf8_v2_fn write_utf8_v2;
     add_cleanup_hook_fn add_cleanup_hook;
     const struct gcs_alloc_profile_layout *layout;
+    bool bound;
 } fn;
-/* Set once fn is complete: by the constructor ("always") or by the writer
- * thread ("auto"), while isolates' threads may already look. */
-static _Atomic bool bound;
 
 /* String::WriteOptions: NO_NULL_TERMINATION | REPLACE_INVALID_UTF8. */
 #define WRITE_UTF8_OPTIONS (2 | 8)
@@ -66,11 +63,11 @@ bool gcs_v8_profiler_bind(const char **why)
         *why = "this node uses libc++, whose std::vector layout gcstats does not read";
         return false;
     }
-    atomic_store_explicit(&bound, true, memory_order_release);
+    fn.bound = true;
     return true;
 }
 
-bool gcs_v8_profiler_bound(void) { return atomic_load_explicit(&bound, memory_order_acquire); }
+bool gcs_v8_profiler_bound(void) { return fn.bound; }
 
 bool gcs_v8_profiler_start(void *isolate, uint64_t interval_bytes)
 {

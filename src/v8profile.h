@@ -17,12 +17,11 @@
 #include "culprits.h"
 #include "heapprofile.h"
 
-/* Resolves the symbols (after gcs_v8_bind), once, in the constructor. False, with *why saying what
+/* Resolves the symbols (after gcs_v8_bind). False, with *why saying what
  * in words, when the profiler cannot be used: a symbol missing, a V8
  * major whose AllocationProfile layout gcstats does not know, or a C++
  * library whose std::vector it does not read (libc++). */
 bool gcs_v8_profiler_bind(const char **why);
-/* From any thread: the binding is complete (what it bound may be used). */
 bool gcs_v8_profiler_bound(void);
 
 /* Starts sampling, one sample per `interval_bytes` allocated on average,
