@@ -234,6 +234,11 @@ bool gcs_culprits_growth_seen(const struct gcs_culprits_auto *c, double usage_tr
            current_bytes - min_bytes >= c->min_rise_bytes;
 }
 
+bool gcs_culprits_sign_stale(const struct gcs_culprits_auto *c, int64_t now_ms, int64_t last_full_gc_ms)
+{
+    return now_ms - last_full_gc_ms > c->max_gap_ms;
+}
+
 int gcs_culprit_channel_claim(struct gcs_culprit_channel *c)
 {
     for (int i = 0; i < GCS_CULPRIT_SLOTS; i++) {

@@ -46,7 +46,7 @@ static atomic_flag profile_copy_busy = ATOMIC_FLAG_INIT;
 void gcs_isolate_set_detect_config(const struct gcs_detect_config *c) { detect_config = *c; }
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c) { probe_config = *c; }
 
-void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes)
+void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes, uint32_t min_span_ms)
 {
     culprits_mode = (enum gcs_culprits_mode)mode;
     culprits_interval = interval_bytes;
@@ -55,6 +55,7 @@ void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t
      * reports already there. */
     culprits_auto.min_trend_pct = 1.0;
     culprits_auto.min_rise_bytes = min_growth_bytes / 4;
+    culprits_auto.max_gap_ms = (int64_t)min_span_ms * GCS_CULPRITS_SIGN_GAP_SPANS;
 }
 
 bool gcs_isolate_take_culprits(int slot, struct gcs_culprits *out)
@@ -528,6 +529,17 @@ static void culprits_interrupt(void *isolate, void *slot)
         stop_sampler(s, isolate);
 }
 
+/* At the loop's poll, on the isolate's thread (as decide_sampler, in the
+ * GC epilogue): a sampler that auto started on a first sign of growth
+ * stops when that sign has gone stale (gcs_culprits_sign_stale). */
+static void drop_stale_sign(struct gcs_isolate *s, int64_t now_ms)
+{
+    if (culprits_mode == GCS_CULPRITS_AUTO && s->sampler_wanted && !s->culprits_due &&
+        s->detectors[GCS_MEM_HEAP].state == GCS_STATE_UNKNOWN &&
+        gcs_culprits_sign_stale(&culprits_auto, now_ms, s->probe.last_full_ms))
+        s->sampler_wanted = false;
+}
+
 static bool culprits_work_due(const struct gcs_isolate *s)
 {
     if (s->culprits_interrupt_pending || s->sampler_closed ||
@@ -544,6 +556,7 @@ void gcs_isolate_poll(struct gcs_isolate *s, int epfd, bool may_block)
         s->loop_fd = epfd;
     if (epfd != s->loop_fd)
         return;
+    drop_stale_sign(s, gcs_monotonic_coarse_ms());
     if (culprits_work_due(s)) {
         s->culprits_interrupt_pending = true;
         gcs_v8_request_interrupt(atomic_load(&s->isolate), culprits_interrupt, s);

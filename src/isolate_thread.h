@@ -25,9 +25,12 @@ void gcs_isolate_set_detect_config(const struct gcs_detect_config *c);
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c);
 
 /* GCSTATS_CULPRITS (an enum gcs_culprits_mode), GCSTATS_CULPRITS_INTERVAL,
- * and GCSTATS_LEAK_MIN_GROWTH, whose quarter is the heap's rise that
- * starts the sampler in auto mode (constructor, before the watch). */
-void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes);
+ * GCSTATS_LEAK_MIN_GROWTH, whose quarter is the heap's rise that starts
+ * the sampler in auto mode, and GCSTATS_LEAK_MIN_SPAN, three of which
+ * without a full GC stop a sampler started so (constructor, before the
+ * watch). */
+void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes,
+                                     uint32_t min_span_ms);
 /* Writer thread: the culprits line a GCS_EV_CULPRITS record names, copied
  * out of its slot (which is freed). False if the slot holds none. */
 struct gcs_culprits;

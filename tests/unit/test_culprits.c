@@ -228,6 +228,17 @@ static void auto_start_signal(void **state)
     assert_false(gcs_culprits_growth_seen(&c, -3.0, 9000000, 9000000, 5));     /* falling */
 }
 
+static void auto_sign_goes_stale(void **state)
+{
+    (void)state;
+    const struct gcs_culprits_auto c = { .min_trend_pct = 1.0, .min_rise_bytes = 262144, .max_gap_ms = 60000 };
+    assert_false(gcs_culprits_sign_stale(&c, 1000, 1000));             /* a full GC just ended */
+    assert_false(gcs_culprits_sign_stale(&c, 61000, 1000));            /* a minute exactly */
+    assert_true(gcs_culprits_sign_stale(&c, 61001, 1000));
+    assert_true(gcs_culprits_sign_stale(&c, 3600000, 0));              /* an hour without one */
+    assert_false(gcs_culprits_sign_stale(&c, 5000, 9000));             /* a GC stamped after the clock read */
+}
+
 static void channel_slots(void **state)
 {
     (void)state;
@@ -374,6 +385,7 @@ int main(void)
         cmocka_unit_test(node_map),
         cmocka_unit_test(table_full_counts_the_rest),
         cmocka_unit_test(auto_start_signal),
+        cmocka_unit_test(auto_sign_goes_stale),
         cmocka_unit_test(channel_slots),
         cmocka_unit_test(culprits_line),
         cmocka_unit_test(hostile_names_fit),
