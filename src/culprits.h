@@ -186,12 +186,15 @@ bool gcs_culprits_growth_seen(const struct gcs_culprits_auto *c, double usage_tr
  * later. */
 bool gcs_culprits_sign_stale(const struct gcs_culprits_auto *c, int64_t now_ms, int64_t last_full_gc_ms);
 
-/* max_gap_ms is this many times the detector's least span
- * (GCSTATS_LEAK_MIN_SPAN): a minute by default. That is longer than the
- * gaps between full GCs in bench/detect's leaks (in the fast leak, V8's
- * next cycle came 17 to 35 s after the probe's first samples; a gap of
- * 15 s lost its culprits lines in 3 runs of 3). */
-#define GCS_CULPRITS_SIGN_GAP_SPANS 3
+/* max_gap_ms: the longest even spacing of samples from which the detector
+ * still judges, its window over one less than the points it needs (600 s
+ * over 4: 150 s by default), or three of its least spans if more. Samples
+ * the sampler takes in a shorter gap are what the leak line after it
+ * reads (a heap of a few hundred MB whose full GCs the probe's budget
+ * spaces 60 to 150 s apart). Longer than the gaps in bench/detect's leaks
+ * (in the fast leak, V8's next cycle came 17 to 35 s after the probe's
+ * first samples; a gap of 15 s lost its culprits lines in 3 runs of 3). */
+int64_t gcs_culprits_sign_gap_ms(uint32_t min_span_ms, uint32_t max_window_ms, uint32_t min_points);
 
 /* ---- The channel to the writer thread ------------------------------------
  * A few fixed slots: a JavaScript thread claims a free one with a CAS,

@@ -343,8 +343,7 @@ __attribute__((constructor)) static void gcstats_init(void)
      * sixteenth of the least growth the detector reports. */
     probe.min_change_bytes = config.leak_min_growth_bytes / GCS_PROBE_CHANGE_DIVISOR;
     gcs_isolate_set_probe_config(&probe);
-    gcs_isolate_set_culprits_config(config.culprits, config.culprits_interval_bytes, config.leak_min_growth_bytes,
-                                    config.leak_min_span_ms);
+    gcs_isolate_set_culprits_config(config.culprits, config.culprits_interval_bytes, &detect);
     if (no_profiler != NULL) {
         snprintf(why, sizeof why, "%.170s: no culprits lines (GCSTATS_CULPRITS is off); the rest goes on",
                  no_profiler);

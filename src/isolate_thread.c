@@ -46,7 +46,7 @@ static atomic_flag profile_copy_busy = ATOMIC_FLAG_INIT;
 void gcs_isolate_set_detect_config(const struct gcs_detect_config *c) { detect_config = *c; }
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c) { probe_config = *c; }
 
-void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes, uint32_t min_span_ms)
+void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, const struct gcs_detect_config *detect)
 {
     culprits_mode = (enum gcs_culprits_mode)mode;
     culprits_interval = interval_bytes;
@@ -54,8 +54,8 @@ void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t
      * long window's, and a quarter of the least growth the detector
      * reports already there. */
     culprits_auto.min_trend_pct = 1.0;
-    culprits_auto.min_rise_bytes = min_growth_bytes / 4;
-    culprits_auto.max_gap_ms = (int64_t)min_span_ms * GCS_CULPRITS_SIGN_GAP_SPANS;
+    culprits_auto.min_rise_bytes = detect->min_growth_bytes / 4;
+    culprits_auto.max_gap_ms = gcs_culprits_sign_gap_ms(detect->min_span_ms, detect->max_window_ms, detect->min_points);
 }
 
 bool gcs_isolate_take_culprits(int slot, struct gcs_culprits *out)
@@ -115,15 +115,21 @@ static void decide_sampler(struct gcs_isolate *s, enum gcs_detect_event heap_eve
         return;
     const struct gcs_detector *d = &s->detectors[GCS_MEM_HEAP];
     const struct gcs_summary *sum = &s->own.summary;
-    if (culprits_mode == GCS_CULPRITS_ALWAYS)
+    if (culprits_mode == GCS_CULPRITS_ALWAYS) {
         s->sampler_wanted = true;
-    else if (d->state == GCS_STATE_UNKNOWN)
-        s->sampler_wanted = s->sampler_wanted ||
-                            gcs_culprits_growth_seen(&culprits_auto, sum->usage_trend, sum->current_base,
-                                                     sum->min.bytes, sum->samples);
-    else
+    } else if (d->state == GCS_STATE_UNKNOWN) {
+        /* Wanted already for a verdict it had (a leak that ended with too
+         * few samples left to judge), it stays, as before. */
+        if (!s->sampler_wanted)
+            s->sampler_wanted = s->sampler_on_sign =
+                gcs_culprits_growth_seen(&culprits_auto, sum->usage_trend, sum->current_base, sum->min.bytes,
+                                         sum->samples);
+    } else {
         s->sampler_wanted = d->state == GCS_STATE_GROWING || d->state == GCS_STATE_LEAK;
+        s->sampler_on_sign = false;
+    }
     if (heap_event == GCS_DETECT_LEAK) {
+        s->sampler_on_sign = false;
         s->sampler_wanted = true;
         s->culprits_due = true;
         s->culprits_report = d->reports;
@@ -309,6 +315,7 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     s->probe_interrupt_pending = false;
     s->heap_checked = false;
     s->sampler_wanted = culprits_mode == GCS_CULPRITS_ALWAYS && gcs_v8_profiler_bound();
+    s->sampler_on_sign = false;
     s->sampler_on = s->culprits_due = s->culprits_interrupt_pending = false;
     s->sampler_hooked = s->sampler_closed = false;
     s->culprits_next_ms = 0;
@@ -530,14 +537,13 @@ static void culprits_interrupt(void *isolate, void *slot)
 }
 
 /* At the loop's poll, on the isolate's thread (as decide_sampler, in the
- * GC epilogue): a sampler that auto started on a first sign of growth
+ * GC epilogue): a sampler that auto wants on a first sign of growth alone
  * stops when that sign has gone stale (gcs_culprits_sign_stale). */
 static void drop_stale_sign(struct gcs_isolate *s, int64_t now_ms)
 {
-    if (culprits_mode == GCS_CULPRITS_AUTO && s->sampler_wanted && !s->culprits_due &&
-        s->detectors[GCS_MEM_HEAP].state == GCS_STATE_UNKNOWN &&
+    if (s->sampler_on_sign && !s->culprits_due &&
         gcs_culprits_sign_stale(&culprits_auto, now_ms, s->probe.last_full_ms))
-        s->sampler_wanted = false;
+        s->sampler_wanted = s->sampler_on_sign = false;
 }
 
 static bool culprits_work_due(const struct gcs_isolate *s)

@@ -25,12 +25,11 @@ void gcs_isolate_set_detect_config(const struct gcs_detect_config *c);
 void gcs_isolate_set_probe_config(const struct gcs_probe_config *c);
 
 /* GCSTATS_CULPRITS (an enum gcs_culprits_mode), GCSTATS_CULPRITS_INTERVAL,
- * GCSTATS_LEAK_MIN_GROWTH, whose quarter is the heap's rise that starts
- * the sampler in auto mode, and GCSTATS_LEAK_MIN_SPAN, three of which
- * without a full GC stop a sampler started so (constructor, before the
- * watch). */
-void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, uint64_t min_growth_bytes,
-                                     uint32_t min_span_ms);
+ * and the detector's settings: a quarter of its least growth is the heap's
+ * rise that starts the sampler in auto mode, and its span and window say
+ * how long a sampler started so may go without a full GC (constructor,
+ * before the watch). */
+void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, const struct gcs_detect_config *detect);
 /* Writer thread: the culprits line a GCS_EV_CULPRITS record names, copied
  * out of its slot (which is freed). False if the slot holds none. */
 struct gcs_culprits;

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fixtures, nodeBin, runNodeWithLines, runNodeUntil, byEvent, tempDir } from './harness.mjs';
+import { fixtures, nodeBin, runNodeWithLines, byEvent, tempDir } from './harness.mjs';
 
 // A fixture, its leaking function and the function V8 may inline it into
 // (an anonymous callback), by the lines they start at.
@@ -251,25 +251,6 @@ test('auto on a steady heap never starts the sampler', async () => {
   assert.equal(byEvent(res.lines, 'culprits').length, 0);
   assert.equal(exit.self.sampler_starts, 0);
   assert.equal(exit.self.sampler_stops, 0);
-});
-
-// A sampler that auto started on a first sign of growth, while the
-// detector cannot judge, stops once no full GC has come for three times
-// GCSTATS_LEAK_MIN_SPAN (6 s here), and starts again at the next sign.
-test('auto: a sampler started on a first sign stops when no full GC comes, and starts again with growth', async () => {
-  const env = { GCSTATS_LEAK_MIN_SPAN: '2', GCSTATS_LEAK_MIN_GROWTH: '1M', GCSTATS_PROBE: '0', GCSTATS_INTERVAL: '1' };
-  const stopped = (lines) => lines.some((l) => l.event === 'tick' && l.self.sampler_stops >= 1);
-  const res = await runNodeUntil(['--expose-gc', '--no-memory-reducer', join(fixtures, 'stale_sign.js')], stopped, { env });
-  assert.equal(res.code, 0, res.stderr);
-  const ticks = byEvent(res.lines, 'tick');
-  const firstStop = ticks.find((l) => l.self.sampler_stops >= 1);
-  assert.ok(firstStop, 'no tick saw the sampler stop');
-  assert.equal(firstStop.self.sampler_starts, 1);
-  assert.equal(firstStop.verdict.state, 'unknown');
-  const exit = byEvent(res.lines, 'exit')[0];
-  assert.equal(exit.self.sampler_starts, 2, JSON.stringify(exit.self));
-  // The second stop is node's environment cleanup's.
-  assert.equal(exit.self.sampler_stops, 2);
 });
 
 test('always: the sampler starts at attachment, and no leak means no culprits line', async () => {
