@@ -12,12 +12,13 @@
 //   server  bench/probe/server.js: 600 MB live, 4,000 small HTTP requests
 //           a second, measured after --warmup seconds of serving.
 //
-//   node bench/sampler.mjs [--runs 2] [--duration 40] [--phase-ms 5000] [--interval 524288]
+//   node bench/sampler.mjs [--runs 2] [--duration 45] [--phase-ms 5000] [--interval 524288]
 //                          [--warmup 20] [--only alloc,server] [--node PATH]
 // Prints a Markdown table: per workload the CPU ms of the on and off
-// phases (summed over runs), the median of the groups' ratios on/off
-// (each group: two phases on, two off; CPU per unit of work for alloc,
-// which runs flat out, CPU alone for the server, whose rate is fixed).
+// phases of whole groups (summed over runs), and the groups' ratios on/off
+// of CPU per unit of work (each group: two phases on, two off), their
+// median and each. A run of --duration seconds holds duration/phase-ms
+// phases, less one the run may cut: make it a multiple of 4 phases and one.
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const node = arg('node', process.execPath);
 const runs = Number(arg('runs', 2));
-const duration = Number(arg('duration', 40));
+const duration = Number(arg('duration', 45));
 const phaseMs = Number(arg('phase-ms', 5000));
 const interval = Number(arg('interval', 524288));
 const warmup = Number(arg('warmup', 20));

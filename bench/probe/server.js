@@ -75,6 +75,7 @@ function handle(path) {
       if (v.expires <= now) sessions.delete(k);
     }
   }
+  globalThis.benchWork = served;   // bench/sampler/toggle.js: CPU per request
   return body;
 }
 

@@ -4,10 +4,11 @@
 // inspector, HeapProfiler.startSampling: the sampler gcstats starts, at
 // the same interval, with stacks of up to 128 frames where gcstats asks
 // for 32), and prints the CPU time of each phase on stderr at the end,
-// {"sampler": {...}}. A workload that runs flat out (bench/sampler/alloc.js)
-// counts its units of work in globalThis.benchWork: its phases are then
-// compared by CPU time per unit; a server's fixed rate makes CPU time
-// itself the measure.
+// {"sampler": {...}}. The workload counts its units of work in
+// globalThis.benchWork (bench/sampler/alloc.js its slices, which it runs
+// flat out; bench/probe/server.js its requests), and phases are compared
+// by CPU time per unit: a phase that a start or stop made shorter, or that
+// caught up with requests the one before left waiting, weighs right.
 //
 // Why in one process: between runs of the same configuration this
 // machine's CPU time varies by a third (docs/design.md, "The probe"),
@@ -53,10 +54,13 @@ phase.begin = () => { begin(); open(); timer = setInterval(flip, PHASE_MS); };
 phase.end = (extra = {}) => {
   clearInterval(timer);
   // The phase under way is cut short: it is left out.
-  // CPU per unit of work where the workload counts it, else CPU.
+  // Whole groups only (two phases on, two off): a run may end in the
+  // middle of one. CPU per unit of work where the workload counts it.
+  const whole = 2 * Math.floor(Math.min(on.length, off.length) / 2);
+  on.length = off.length = onWork.length = offWork.length = whole;
   const per = (ms, w, k) => (w[k] > 0 ? ms[k] / w[k] : ms[k]);
   const groups = [];
-  for (let g = 0; 2 * g + 1 < Math.min(on.length, off.length); g++)
+  for (let g = 0; 2 * g + 1 < whole; g++)
     groups.push((per(on, onWork, 2 * g) + per(on, onWork, 2 * g + 1)) / (per(off, offWork, 2 * g) + per(off, offWork, 2 * g + 1)));
   process.stderr.write(JSON.stringify({ sampler: { intervalBytes: INTERVAL, phaseMs: PHASE_MS,
     onMs: on.map(Math.round), offMs: off.map(Math.round), onWork, offWork, groupRatios: groups } }) + '\n');
