@@ -21,7 +21,8 @@ enum gcs_dest_kind { GCS_DEST_STDERR, GCS_DEST_FD, GCS_DEST_FILE };
 
 /* When V8's sampling heap profiler runs (see culprits.h). */
 enum gcs_culprits_mode {
-    GCS_CULPRITS_AUTO,     /* from the first sign of heap growth until the heap is "ok" again */
+    GCS_CULPRITS_AUTO,     /* from the first sign of heap growth until the heap is "ok" again, or no
+                              full GC comes while the verdict is "unknown" (culprits.h) */
     GCS_CULPRITS_ALWAYS,   /* from attachment on */
     GCS_CULPRITS_OFF,
 };

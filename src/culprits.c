@@ -241,9 +241,10 @@ int64_t gcs_culprits_sign_gap_ms(uint32_t min_span_ms, uint32_t max_window_ms, u
     return spacing > spans ? spacing : spans;
 }
 
-bool gcs_culprits_sign_stale(const struct gcs_culprits_auto *c, int64_t now_ms, int64_t last_full_gc_ms)
+bool gcs_culprits_auto_stops(const struct gcs_culprits_auto *c, bool verdict_unknown, bool culprits_owed,
+                             int64_t now_ms, int64_t last_full_gc_ms)
 {
-    return now_ms - last_full_gc_ms > c->max_gap_ms;
+    return verdict_unknown && !culprits_owed && now_ms - last_full_gc_ms > c->max_gap_ms;
 }
 
 int gcs_culprit_channel_claim(struct gcs_culprit_channel *c)

@@ -169,22 +169,25 @@ void gcs_culprits_rank(struct gcs_culprit_table *t, struct gcs_culprit_memory *m
 struct gcs_culprits_auto {
     double min_trend_pct;
     uint64_t min_rise_bytes;
-    int64_t max_gap_ms;        /* see gcs_culprits_sign_stale */
+    int64_t max_gap_ms;        /* see gcs_culprits_auto_stops */
 };
 bool gcs_culprits_growth_seen(const struct gcs_culprits_auto *c, double usage_trend_pct, uint64_t current_bytes,
                               uint64_t min_bytes, uint64_t samples);
 
-/* Whether a sampler started on that sign alone has outlived it: the
- * detector still says "unknown" and no full GC has ended for max_gap_ms.
- * A leak line, and so a culprits line, needs new samples, which come
- * only with full GCs; without them the sampler costs and serves nothing.
- * Seen on a 600 MB server that V8 left without full GCs and the probe's
- * budget allowed one every few minutes: its sampler, started while the
- * heap was built, ran as long as the process. Stopped, the sampler starts
- * again at the next sample that shows growth, with no samples of its own
- * (V8 drops them at a stop): a leak in such a process gets its culprits
+/* Whether auto mode stops a sampler, at the loop's poll: the heap's
+ * verdict is "unknown" (the sampler runs on a first sign of growth, or is
+ * left from a verdict whose window thinned back to "unknown"), no
+ * culprits line is owed, and no full GC has ended for max_gap_ms. A leak
+ * line, and so a culprits line, needs new samples, which come only with
+ * full GCs; without them the sampler costs and serves nothing. Seen on a
+ * 600 MB server that V8 left without full GCs and the probe's budget
+ * allowed one every few minutes: its sampler, started while the heap was
+ * built, ran as long as the process. Stopped, the sampler starts again
+ * at the next sample that shows growth, with no samples of its own (V8
+ * drops them at a stop): a leak in such a process gets its culprits
  * later. */
-bool gcs_culprits_sign_stale(const struct gcs_culprits_auto *c, int64_t now_ms, int64_t last_full_gc_ms);
+bool gcs_culprits_auto_stops(const struct gcs_culprits_auto *c, bool verdict_unknown, bool culprits_owed,
+                             int64_t now_ms, int64_t last_full_gc_ms);
 
 /* max_gap_ms: the longest even spacing of samples from which the detector
  * still judges, its window over one less than the points it needs (600 s

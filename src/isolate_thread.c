@@ -108,28 +108,23 @@ static bool settled(const struct gcs_isolate *s)
  * full GC: the V8 calls that start, read and stop it are made later, in
  * an interrupt asked for at the loop's poll. In auto mode it runs from the
  * first sign of heap growth while the detector cannot judge yet, and
- * then while the heap is "growing" or a "leak". */
+ * then while the heap is "growing" or a "leak"; while the verdict is
+ * "unknown", the poll may stop it too (stop_sampler_without_samples). */
 static void decide_sampler(struct gcs_isolate *s, enum gcs_detect_event heap_event)
 {
     if (culprits_mode == GCS_CULPRITS_OFF || !gcs_v8_profiler_bound())
         return;
     const struct gcs_detector *d = &s->detectors[GCS_MEM_HEAP];
     const struct gcs_summary *sum = &s->own.summary;
-    if (culprits_mode == GCS_CULPRITS_ALWAYS) {
+    if (culprits_mode == GCS_CULPRITS_ALWAYS)
         s->sampler_wanted = true;
-    } else if (d->state == GCS_STATE_UNKNOWN) {
-        /* Wanted already for a verdict it had (a leak that ended with too
-         * few samples left to judge), it stays, as before. */
-        if (!s->sampler_wanted)
-            s->sampler_wanted = s->sampler_on_sign =
-                gcs_culprits_growth_seen(&culprits_auto, sum->usage_trend, sum->current_base, sum->min.bytes,
-                                         sum->samples);
-    } else {
+    else if (d->state == GCS_STATE_UNKNOWN)
+        s->sampler_wanted = s->sampler_wanted ||
+                            gcs_culprits_growth_seen(&culprits_auto, sum->usage_trend, sum->current_base,
+                                                     sum->min.bytes, sum->samples);
+    else
         s->sampler_wanted = d->state == GCS_STATE_GROWING || d->state == GCS_STATE_LEAK;
-        s->sampler_on_sign = false;
-    }
     if (heap_event == GCS_DETECT_LEAK) {
-        s->sampler_on_sign = false;
         s->sampler_wanted = true;
         s->culprits_due = true;
         s->culprits_report = d->reports;
@@ -315,7 +310,6 @@ static void attach_here(struct gcs_isolate *s, void *isolate)
     s->probe_interrupt_pending = false;
     s->heap_checked = false;
     s->sampler_wanted = culprits_mode == GCS_CULPRITS_ALWAYS && gcs_v8_profiler_bound();
-    s->sampler_on_sign = false;
     s->sampler_on = s->culprits_due = s->culprits_interrupt_pending = false;
     s->sampler_hooked = s->sampler_closed = false;
     s->culprits_next_ms = 0;
@@ -537,13 +531,14 @@ static void culprits_interrupt(void *isolate, void *slot)
 }
 
 /* At the loop's poll, on the isolate's thread (as decide_sampler, in the
- * GC epilogue): a sampler that auto wants on a first sign of growth alone
- * stops when that sign has gone stale (gcs_culprits_sign_stale). */
-static void drop_stale_sign(struct gcs_isolate *s, int64_t now_ms)
+ * GC epilogue): auto mode stops a sampler that no sample can serve
+ * (gcs_culprits_auto_stops). */
+static void stop_sampler_without_samples(struct gcs_isolate *s, int64_t now_ms)
 {
-    if (s->sampler_on_sign && !s->culprits_due &&
-        gcs_culprits_sign_stale(&culprits_auto, now_ms, s->probe.last_full_ms))
-        s->sampler_wanted = s->sampler_on_sign = false;
+    if (culprits_mode == GCS_CULPRITS_AUTO && s->sampler_wanted &&
+        gcs_culprits_auto_stops(&culprits_auto, s->detectors[GCS_MEM_HEAP].state == GCS_STATE_UNKNOWN,
+                                s->culprits_due, now_ms, s->probe.last_full_ms))
+        s->sampler_wanted = false;
 }
 
 static bool culprits_work_due(const struct gcs_isolate *s)
@@ -562,7 +557,7 @@ void gcs_isolate_poll(struct gcs_isolate *s, int epfd, bool may_block)
         s->loop_fd = epfd;
     if (epfd != s->loop_fd)
         return;
-    drop_stale_sign(s, gcs_monotonic_coarse_ms());
+    stop_sampler_without_samples(s, gcs_monotonic_coarse_ms());
     if (culprits_work_due(s)) {
         s->culprits_interrupt_pending = true;
         gcs_v8_request_interrupt(atomic_load(&s->isolate), culprits_interrupt, s);

@@ -55,7 +55,6 @@ struct gcs_isolate {
     struct gcs_snapshot own;           /* the working copy */
     /* V8's sampling heap profiler in this isolate (culprits.h). */
     bool sampler_wanted;               /* decided in the GC epilogue */
-    bool sampler_on_sign;              /* wanted for a first sign of growth alone (auto, "unknown") */
     bool sampler_on;                   /* gcstats started it (and so may read and stop it) */
     bool sampler_hooked;               /* node stops it at the environment's cleanup */
     bool sampler_closed;               /* that cleanup ran: never again here */

@@ -228,15 +228,19 @@ static void auto_start_signal(void **state)
     assert_false(gcs_culprits_growth_seen(&c, -3.0, 9000000, 9000000, 5));     /* falling */
 }
 
-static void auto_sign_goes_stale(void **state)
+static void auto_stops_without_samples(void **state)
 {
     (void)state;
-    const struct gcs_culprits_auto c = { .min_trend_pct = 1.0, .min_rise_bytes = 262144, .max_gap_ms = 60000 };
-    assert_false(gcs_culprits_sign_stale(&c, 1000, 1000));             /* a full GC just ended */
-    assert_false(gcs_culprits_sign_stale(&c, 61000, 1000));            /* a minute exactly */
-    assert_true(gcs_culprits_sign_stale(&c, 61001, 1000));
-    assert_true(gcs_culprits_sign_stale(&c, 3600000, 0));              /* an hour without one */
-    assert_false(gcs_culprits_sign_stale(&c, 5000, 9000));             /* a GC stamped after the clock read */
+    const struct gcs_culprits_auto c = { .min_trend_pct = 1.0, .min_rise_bytes = 262144, .max_gap_ms = 150000 };
+    assert_false(gcs_culprits_auto_stops(&c, true, false, 1000, 1000));      /* a full GC just ended */
+    assert_false(gcs_culprits_auto_stops(&c, true, false, 151000, 1000));    /* the gap exactly */
+    assert_true(gcs_culprits_auto_stops(&c, true, false, 151001, 1000));
+    assert_true(gcs_culprits_auto_stops(&c, true, false, 3600000, 0));       /* an hour without one */
+    assert_false(gcs_culprits_auto_stops(&c, true, false, 5000, 9000));      /* a GC stamped after the clock read */
+    /* A verdict ("ok", "growing", "leak") decides at each full GC instead. */
+    assert_false(gcs_culprits_auto_stops(&c, false, false, 3600000, 0));
+    /* A leak line owes a culprits line: the sampler stays for it. */
+    assert_false(gcs_culprits_auto_stops(&c, true, true, 3600000, 0));
 }
 
 static void auto_sign_gap_is_the_detectors_spacing(void **state)
@@ -395,7 +399,7 @@ int main(void)
         cmocka_unit_test(node_map),
         cmocka_unit_test(table_full_counts_the_rest),
         cmocka_unit_test(auto_start_signal),
-        cmocka_unit_test(auto_sign_goes_stale),
+        cmocka_unit_test(auto_stops_without_samples),
         cmocka_unit_test(auto_sign_gap_is_the_detectors_spacing),
         cmocka_unit_test(channel_slots),
         cmocka_unit_test(culprits_line),
