@@ -234,7 +234,7 @@ bool gcs_culprits_growth_seen(const struct gcs_culprits_auto *c, double usage_tr
            current_bytes - min_bytes >= c->min_rise_bytes;
 }
 
-int64_t gcs_culprits_sign_gap_ms(uint32_t min_span_ms, uint32_t max_window_ms, uint32_t min_points)
+int64_t gcs_culprits_max_gap_ms(uint32_t min_span_ms, uint32_t max_window_ms, uint32_t min_points)
 {
     int64_t spacing = min_points > 1 ? (int64_t)max_window_ms / (min_points - 1) : (int64_t)max_window_ms;
     int64_t spans = 3 * (int64_t)min_span_ms;

@@ -197,7 +197,7 @@ bool gcs_culprits_auto_stops(const struct gcs_culprits_auto *c, bool verdict_unk
  * spaces 60 to 150 s apart). Longer than the gaps in bench/detect's leaks
  * (in the fast leak, V8's next cycle came 17 to 35 s after the probe's
  * first samples; a gap of 15 s lost its culprits lines in 3 runs of 3). */
-int64_t gcs_culprits_sign_gap_ms(uint32_t min_span_ms, uint32_t max_window_ms, uint32_t min_points);
+int64_t gcs_culprits_max_gap_ms(uint32_t min_span_ms, uint32_t max_window_ms, uint32_t min_points);
 
 /* ---- The channel to the writer thread ------------------------------------
  * A few fixed slots: a JavaScript thread claims a free one with a CAS,

@@ -55,7 +55,7 @@ void gcs_isolate_set_culprits_config(int mode, uint64_t interval_bytes, const st
      * reports already there. */
     culprits_auto.min_trend_pct = 1.0;
     culprits_auto.min_rise_bytes = detect->min_growth_bytes / 4;
-    culprits_auto.max_gap_ms = gcs_culprits_sign_gap_ms(detect->min_span_ms, detect->max_window_ms, detect->min_points);
+    culprits_auto.max_gap_ms = gcs_culprits_max_gap_ms(detect->min_span_ms, detect->max_window_ms, detect->min_points);
 }
 
 bool gcs_isolate_take_culprits(int slot, struct gcs_culprits *out)

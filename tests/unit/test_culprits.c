@@ -243,14 +243,14 @@ static void auto_stops_without_samples(void **state)
     assert_false(gcs_culprits_auto_stops(&c, true, true, 3600000, 0));
 }
 
-static void auto_sign_gap_is_the_detectors_spacing(void **state)
+static void auto_gap_is_the_detectors_spacing(void **state)
 {
     (void)state;
-    assert_int_equal(gcs_culprits_sign_gap_ms(20000, 600000, 5), 150000);   /* the defaults */
-    assert_int_equal(gcs_culprits_sign_gap_ms(2000, 600000, 5), 150000);    /* a short span changes nothing */
-    assert_int_equal(gcs_culprits_sign_gap_ms(60000, 600000, 5), 180000);   /* three long spans are more */
-    assert_int_equal(gcs_culprits_sign_gap_ms(20000, 600000, 1), 600000);   /* one point: the window */
-    assert_int_equal(gcs_culprits_sign_gap_ms(20000, 600000, 0), 600000);
+    assert_int_equal(gcs_culprits_max_gap_ms(20000, 600000, 5), 150000);   /* the defaults */
+    assert_int_equal(gcs_culprits_max_gap_ms(2000, 600000, 5), 150000);    /* a short span changes nothing */
+    assert_int_equal(gcs_culprits_max_gap_ms(60000, 600000, 5), 180000);   /* three long spans are more */
+    assert_int_equal(gcs_culprits_max_gap_ms(20000, 600000, 1), 600000);   /* one point: the window */
+    assert_int_equal(gcs_culprits_max_gap_ms(20000, 600000, 0), 600000);
 }
 
 static void channel_slots(void **state)
@@ -400,7 +400,7 @@ int main(void)
         cmocka_unit_test(table_full_counts_the_rest),
         cmocka_unit_test(auto_start_signal),
         cmocka_unit_test(auto_stops_without_samples),
-        cmocka_unit_test(auto_sign_gap_is_the_detectors_spacing),
+        cmocka_unit_test(auto_gap_is_the_detectors_spacing),
         cmocka_unit_test(channel_slots),
         cmocka_unit_test(culprits_line),
         cmocka_unit_test(hostile_names_fit),
