@@ -179,13 +179,14 @@ bool gcs_culprits_growth_seen(const struct gcs_culprits_auto *c, double usage_tr
  * left from a verdict whose window thinned back to "unknown"), no
  * culprits line is owed, and no full GC has ended for max_gap_ms. A leak
  * line, and so a culprits line, needs new samples, which come only with
- * full GCs; without them the sampler costs and serves nothing. Seen on a
- * 600 MB server that V8 left without full GCs and the probe's budget
- * allowed one every few minutes: its sampler, started while the heap was
- * built, ran as long as the process. Stopped, the sampler starts again
- * at the next sample that shows growth, with no samples of its own (V8
- * drops them at a stop): a leak in such a process gets its culprits
- * later. */
+ * full GCs; without them the sampler costs and serves nothing. Where
+ * short-lived garbage is all a large heap allocates, V8 may run no full
+ * GC for minutes and the probe's budget allows one every few minutes; a
+ * sampler started while such a heap was built would run as long as the
+ * process (bench/probe.mjs's 600 MB server: in every 85 s run). Stopped,
+ * the sampler starts again at the next sample that shows growth, with no
+ * samples of its own (V8 drops them at a stop): a leak in such a process
+ * gets its culprits later. */
 bool gcs_culprits_auto_stops(const struct gcs_culprits_auto *c, bool verdict_unknown, bool culprits_owed,
                              int64_t now_ms, int64_t last_full_gc_ms);
 
