@@ -541,12 +541,12 @@ static void stop_sampler_without_samples(struct gcs_isolate *s, int64_t now_ms)
         s->sampler_wanted = false;
 }
 
-static bool culprits_work_due(const struct gcs_isolate *s)
+static bool culprits_work_due(const struct gcs_isolate *s, int64_t now_ms)
 {
     if (s->culprits_interrupt_pending || s->sampler_closed ||
         (!s->culprits_due && s->sampler_wanted == s->sampler_on))
         return false;
-    return gcs_monotonic_coarse_ms() >= s->culprits_next_ms;
+    return now_ms >= s->culprits_next_ms;
 }
 
 void gcs_isolate_poll(struct gcs_isolate *s, int epfd, bool may_block)
@@ -557,14 +557,16 @@ void gcs_isolate_poll(struct gcs_isolate *s, int epfd, bool may_block)
         s->loop_fd = epfd;
     if (epfd != s->loop_fd)
         return;
-    stop_sampler_without_samples(s, gcs_monotonic_coarse_ms());
-    if (culprits_work_due(s)) {
+    /* One clock read for the three decisions of this poll. */
+    int64_t now_ms = gcs_monotonic_coarse_ms();
+    stop_sampler_without_samples(s, now_ms);
+    if (culprits_work_due(s, now_ms)) {
         s->culprits_interrupt_pending = true;
         gcs_v8_request_interrupt(atomic_load(&s->isolate), culprits_interrupt, s);
     }
     if (s->probe_interrupt_pending || s->incremental_cycle_open)
         return;
-    if (!gcs_probe_time_to_look(&s->probe, &probe_config, gcs_monotonic_coarse_ms()))
+    if (!gcs_probe_time_to_look(&s->probe, &probe_config, now_ms))
         return;
     s->probe_interrupt_pending = true;
     gcs_v8_request_interrupt(atomic_load(&s->isolate), probe_interrupt, s);

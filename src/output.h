@@ -52,8 +52,8 @@ void gcs_output_prepare(const struct gcs_writer_jobs *jobs);
  * isolate's thread waits for its event loop (in the epoll interposer,
  * before the wait) or ends a GC; never from the mmap interposers, where
  * an allocator may hold its lock (thread creation allocates). After the
- * first call, one atomic load. False only to the call that could not make the thread:
- * queued records then wait for the exit. */
+ * first call, one atomic load. False only to the call that could not
+ * make the thread: queued records then wait for the exit. */
 bool gcs_output_start(void);
 /* Writer thread only: one formatted line (len 0: count it as dropped).
  * It is written whole or counted as dropped; what a short write left is
