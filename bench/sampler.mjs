@@ -12,8 +12,8 @@
 //   server  bench/probe/server.js: 600 MB live, 4,000 small HTTP requests
 //           a second, measured after --warmup seconds of serving.
 //
-//   node bench/sampler.mjs [--runs 2] [--duration 45] [--phase-ms 5000] [--interval 524288]
-//                          [--warmup 20] [--only alloc,server] [--node PATH]
+//   node bench/sampler.mjs [--runs=2] [--duration=45] [--phase-ms=5000] [--interval=524288]
+//                          [--warmup=20] [--only=alloc,server] [--node=PATH]
 // Prints a Markdown table: per workload the CPU ms of the on and off
 // phases of whole groups (summed over runs), and the groups' ratios on/off
 // of CPU per unit of work (each group: two phases on, two off), their
@@ -22,21 +22,22 @@
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { options } from './options.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
-const node = arg('node', process.execPath);
-const runs = Number(arg('runs', 2));
-const duration = Number(arg('duration', 45));
-const phaseMs = Number(arg('phase-ms', 5000));
-const interval = Number(arg('interval', 524288));
-const warmup = Number(arg('warmup', 20));
+const opts = options(process.argv.slice(2));
+const node = opts.node ?? process.execPath;
+const runs = Number(opts.runs ?? 2);
+const duration = Number(opts.duration ?? 45);
+const phaseMs = Number(opts['phase-ms'] ?? 5000);
+const interval = Number(opts.interval ?? 524288);
+const warmup = Number(opts.warmup ?? 20);
 const WORKLOADS = {
   alloc: { script: join(here, 'sampler', 'alloc.js'), env: { DURATION: String(duration) } },
   server: { script: join(here, 'probe', 'server.js'),
     env: { LIVE_MB: '600', RATE: '4000', REQUESTS: 'http', DURATION: String(duration), WARMUP: String(warmup) } },
 };
-const only = arg('only', 'alloc,server').split(',');
+const only = (opts.only ?? 'alloc,server').split(',');
 for (const w of only) if (!WORKLOADS[w]) throw new Error(`no workload ${w}`);
 
 function once(name) {

@@ -25,12 +25,15 @@ const PHASE_MS = Number(process.env.SAMPLER_PHASE_MS || 5000);
 const INTERVAL = Number(process.env.SAMPLER_INTERVAL || 524288);
 const phase = globalThis.benchPhase;
 if (!phase) throw new Error('load bench/probe/measure.js first, with BENCH_PHASE=manual');
+const work = () => {
+  if (typeof globalThis.benchWork !== 'number') throw new Error('the workload counts no work in globalThis.benchWork');
+  return globalThis.benchWork;
+};
 
 const session = new inspector.Session();
 session.connect();
 const on = [], off = [], onWork = [], offWork = [];
 let i = 0, sampling = false, cpu0 = null, work0 = 0, timer = null;
-const work = () => globalThis.benchWork || 0;
 
 const close = () => {
   if (cpu0 === null) return;
@@ -55,10 +58,10 @@ phase.end = (extra = {}) => {
   clearInterval(timer);
   // The phase under way is cut short: it is left out.
   // Whole groups only (two phases on, two off): a run may end in the
-  // middle of one. CPU per unit of work where the workload counts it.
+  // middle of one.
   const whole = 2 * Math.floor(Math.min(on.length, off.length) / 2);
   on.length = off.length = onWork.length = offWork.length = whole;
-  const per = (ms, w, k) => (w[k] > 0 ? ms[k] / w[k] : ms[k]);
+  const per = (ms, w, k) => ms[k] / w[k];
   const groups = [];
   for (let g = 0; 2 * g + 1 < whole; g++)
     groups.push((per(on, onWork, 2 * g) + per(on, onWork, 2 * g + 1)) / (per(off, offWork, 2 * g) + per(off, offWork, 2 * g + 1)));
