@@ -53,6 +53,13 @@ static void unlock_book(void)
     pthread_mutex_unlock(&book_lock);
 }
 
+/* For a holder that only reads the book: the mutex keeps changes out, and
+ * the sequence count stays even, so the GC epilogue's read of the totals
+ * is not turned away while a long copy holds the mutex (or its thread is
+ * preempted holding it). */
+static void lock_book_to_read(void) { pthread_mutex_lock(&book_lock); }
+static void unlock_book_to_read(void) { pthread_mutex_unlock(&book_lock); }
+
 /* The totals as of a moment no change was under way; false if changes
  * kept coming (then nothing is known). Never waits for the mutex. */
 static bool read_totals(struct gcs_mapped *out)
@@ -372,11 +379,11 @@ void gcs_memmap_refine_owner(uint32_t idx, const char *const *names, int n)
 size_t gcs_memmap_copy(struct gcs_map_node *spans, size_t max_spans, struct gcs_usage *usage,
                        struct gcs_site *sites_copy, uint32_t count)
 {
-    lock_book();
+    lock_book_to_read();
     size_t n = gcs_mappings_list(&book, spans, max_spans);
     memcpy(usage, book.site, sizeof book.site);
     memcpy(sites_copy, sites.sites, count * sizeof sites_copy[0]);
-    unlock_book();
+    unlock_book_to_read();
     return n;
 }
 
