@@ -22,11 +22,10 @@
  * way its stack was walked. */
 #define UNWIND_FRAMES (GCS_SITE_FRAMES + 6)
 
-/* The book changes under a mutex (any thread may map); its totals are
- * also published under a sequence count, so that the GC epilogue reads
- * them without waiting for the mutex. */
+/* The book changes under a mutex (any thread may map). Its totals are
+ * also published, for the GC epilogue, which must never wait for that
+ * mutex: see publish_totals. */
 static pthread_mutex_t book_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint32_t book_seq;   /* odd while the mutex's holder may be changing the book */
 static struct gcs_mappings book;
 static struct gcs_site_table sites;
 static struct gcs_object_names objects;
@@ -40,47 +39,77 @@ static struct {
 } code_ranges[GCS_MAX_ISOLATES];
 
 
-static void lock_book(void)
+/* The totals as words: total, then owner[], then full. */
+struct totals {
+    struct gcs_usage total;
+    struct gcs_usage owner[GCS_OWNERS];
+    uint64_t full;
+};
+#define TOTAL_WORDS (sizeof(struct totals) / sizeof(uint64_t))
+_Static_assert(sizeof(struct totals) % sizeof(uint64_t) == 0, "struct totals is whole words");
+
+/* A latch: two copies of the totals, and a count whose low bit names the
+ * copy readers take. The mutex's holder points readers at one copy and
+ * rewrites the other, then the other way round; a reader retries only
+ * if the count moved while it read. So a writer preempted in the middle
+ * of a copy (or holding the mutex for long) leaves the other copy whole,
+ * and the epilogue's read goes through. A single count that stayed odd
+ * while the mutex was held turned the read away for as long (CI saw a
+ * stats line with mapped null once). Relaxed atomics for the words: a
+ * copy may be read while it is rewritten, and is then discarded. */
+static struct {
+    _Atomic uint64_t word[TOTAL_WORDS];
+} published[2];
+static _Atomic uint32_t published_seq;
+
+/* With the mutex held. */
+static void publish_totals(void)
 {
-    pthread_mutex_lock(&book_lock);
-    atomic_fetch_add_explicit(&book_seq, 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    struct totals now = { .total = book.total, .full = book.full };
+    memcpy(now.owner, book.owner, sizeof now.owner);
+    uint64_t words[TOTAL_WORDS];
+    memcpy(words, &now, sizeof words);
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t seq = atomic_load_explicit(&published_seq, memory_order_relaxed);
+        /* release: the copy written last pass is whole before readers go to it */
+        atomic_store_explicit(&published_seq, seq + 1, memory_order_release);
+        /* and the count moves before any word of the copy it leaves changes */
+        atomic_thread_fence(memory_order_release);
+        for (size_t i = 0; i < TOTAL_WORDS; i++)
+            atomic_store_explicit(&published[seq & 1].word[i], words[i], memory_order_relaxed);
+    }
 }
+
+static void lock_book(void) { pthread_mutex_lock(&book_lock); }
 
 static void unlock_book(void)
 {
-    atomic_fetch_add_explicit(&book_seq, 1, memory_order_release);
+    publish_totals();
     pthread_mutex_unlock(&book_lock);
 }
 
-/* For a holder that only reads the book: the mutex keeps changes out, and
- * the sequence count stays even, so the GC epilogue's read of the totals
- * is not turned away while a long copy holds the mutex (or its thread is
- * preempted holding it). */
+/* For a holder that only reads the book: nothing to publish. */
 static void lock_book_to_read(void) { pthread_mutex_lock(&book_lock); }
 static void unlock_book_to_read(void) { pthread_mutex_unlock(&book_lock); }
 
-/* The totals as of a moment no change was under way; false if changes
- * kept coming (then nothing is known). Never waits for the mutex. */
+/* The totals as of the last change; false only if the count moved during
+ * each of 256 reads (two changes within each). Never waits for the mutex. */
 static bool read_totals(struct gcs_mapped *out)
 {
+    uint64_t words[TOTAL_WORDS];
     for (int attempt = 0; attempt < 256; attempt++) {
-        uint32_t before = atomic_load_explicit(&book_seq, memory_order_acquire);
-        if (before & 1) {
-            /* the CPU's spin-wait hint */
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            __asm__ __volatile__("yield");
-#endif
-            continue;
-        }
-        out->incomplete = book.full;
-        out->total = book.total;
-        memcpy(out->owner, book.owner, sizeof out->owner);
+        uint32_t seq = atomic_load_explicit(&published_seq, memory_order_acquire);
+        for (size_t i = 0; i < TOTAL_WORDS; i++)
+            words[i] = atomic_load_explicit(&published[seq & 1].word[i], memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&book_seq, memory_order_relaxed) == before)
-            return true;
+        if (atomic_load_explicit(&published_seq, memory_order_relaxed) != seq)
+            continue;
+        struct totals now;
+        memcpy(&now, words, sizeof now);
+        out->incomplete = now.full != 0;
+        out->total = now.total;
+        memcpy(out->owner, now.owner, sizeof out->owner);
+        return true;
     }
     return false;
 }

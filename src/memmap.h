@@ -14,7 +14,7 @@
  * libunwind, by the loader or by a signal handler on the same thread is
  * forwarded but not counted. One mutex guards the book; nothing is
  * called while it is held. The GC epilogue never takes it: the totals
- * are read under a sequence count. */
+ * are read from a latch that each holder publishes (memmap.c). */
 #ifndef GCSTATS_MEMMAP_H
 #define GCSTATS_MEMMAP_H
 
