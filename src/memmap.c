@@ -48,36 +48,36 @@ struct totals {
 #define TOTAL_WORDS (sizeof(struct totals) / sizeof(uint64_t))
 _Static_assert(sizeof(struct totals) % sizeof(uint64_t) == 0, "struct totals is whole words");
 
-/* A latch: two copies of the totals, and a count whose low bit names the
- * copy readers take. The mutex's holder points readers at one copy and
- * rewrites the other, then the other way round; a reader retries only
- * if the count moved while it read. So a writer preempted in the middle
- * of a copy (or holding the mutex for long) leaves the other copy whole,
- * and the epilogue's read goes through. A single count that stayed odd
- * while the mutex was held turned the read away for as long (CI saw a
- * stats line with mapped null once). Relaxed atomics for the words: a
- * copy may be read while it is rewritten, and is then discarded. */
+/* Two copies of the totals, and a count whose low bit names the copy
+ * readers take. The mutex's holder rewrites the other copy, then moves
+ * the count to it; a reader retries only if the count moved while it
+ * read. So a writer preempted in the middle of a copy (or holding the
+ * mutex for long) leaves the copy readers take whole, and the epilogue's
+ * read goes through. A single count that stayed odd while the mutex was
+ * held turned the read away for as long (CI saw a stats line with mapped
+ * null once). Relaxed atomics for the words: a copy may be read while it
+ * is rewritten, and is then discarded. */
 static struct {
     _Atomic uint64_t word[TOTAL_WORDS];
 } published[2];
 static _Atomic uint32_t published_seq;
 
-/* With the mutex held. */
+/* With the mutex held, after a change to the totals. */
 static void publish_totals(void)
 {
     struct totals now = { .total = book.total, .full = book.full };
     memcpy(now.owner, book.owner, sizeof now.owner);
     uint64_t words[TOTAL_WORDS];
     memcpy(words, &now, sizeof words);
-    for (int pass = 0; pass < 2; pass++) {
-        uint32_t seq = atomic_load_explicit(&published_seq, memory_order_relaxed);
-        /* release: the copy written last pass is whole before readers go to it */
-        atomic_store_explicit(&published_seq, seq + 1, memory_order_release);
-        /* and the count moves before any word of the copy it leaves changes */
-        atomic_thread_fence(memory_order_release);
-        for (size_t i = 0; i < TOTAL_WORDS; i++)
-            atomic_store_explicit(&published[seq & 1].word[i], words[i], memory_order_relaxed);
-    }
+    uint32_t seq = atomic_load_explicit(&published_seq, memory_order_relaxed);
+    /* A reader still on the copy rewritten here took an older count: the
+     * count it took moved before any of these words changes, and it
+     * retries. */
+    atomic_thread_fence(memory_order_release);
+    for (size_t i = 0; i < TOTAL_WORDS; i++)
+        atomic_store_explicit(&published[(seq + 1) & 1].word[i], words[i], memory_order_relaxed);
+    /* release: the copy is whole before readers go to it */
+    atomic_store_explicit(&published_seq, seq + 1, memory_order_release);
 }
 
 static void lock_book(void) { pthread_mutex_lock(&book_lock); }
@@ -88,12 +88,11 @@ static void unlock_book(void)
     pthread_mutex_unlock(&book_lock);
 }
 
-/* For a holder that only reads the book: nothing to publish. */
-static void lock_book_to_read(void) { pthread_mutex_lock(&book_lock); }
-static void unlock_book_to_read(void) { pthread_mutex_unlock(&book_lock); }
+/* For a holder that changed no totals: nothing to publish. */
+static void unlock_book_unchanged(void) { pthread_mutex_unlock(&book_lock); }
 
-/* The totals as of the last change; false only if the count moved during
- * each of 256 reads (two changes within each). Never waits for the mutex. */
+/* The totals as of the last publish; false only if a publish overlapped
+ * each of 256 reads. Never waits for the mutex. */
 static bool read_totals(struct gcs_mapped *out)
 {
     uint64_t words[TOTAL_WORDS];
@@ -186,7 +185,7 @@ static unsigned site_for(const uintptr_t *frames, int n)
     unsigned site = gcs_sites_find(&sites, frames, n, hash);
     if (site != 0 || n == 0)
         return site;
-    unlock_book();
+    unlock_book_unchanged();   /* nothing has changed yet */
 
     /* New: find the frames' objects without the lock (the loader's list
      * has its own), then add under it. */
@@ -361,7 +360,7 @@ void gcs_memmap_remove_code_range(const void *key)
     for (size_t i = 0; i < GCS_MAX_ISOLATES; i++)
         if (code_ranges[i].key == key)
             code_ranges[i].key = NULL;
-    unlock_book();
+    unlock_book_unchanged();
 }
 
 bool gcs_memmap_book_full(void)
@@ -408,11 +407,11 @@ void gcs_memmap_refine_owner(uint32_t idx, const char *const *names, int n)
 size_t gcs_memmap_copy(struct gcs_map_node *spans, size_t max_spans, struct gcs_usage *usage,
                        struct gcs_site *sites_copy, uint32_t count)
 {
-    lock_book_to_read();
+    lock_book();
     size_t n = gcs_mappings_list(&book, spans, max_spans);
     memcpy(usage, book.site, sizeof book.site);
     memcpy(sites_copy, sites.sites, count * sizeof sites_copy[0]);
-    unlock_book_to_read();
+    unlock_book_unchanged();
     return n;
 }
 
