@@ -28,9 +28,11 @@
  *     point before it), the floor rises: the lowest point of the newer
  *     half is above the lowest of the older half by a quarter of the
  *     growth or more (a cache that fills and clears comes back down to the
- *     same floor; a leak lifts it), and the rate is known: its lower bound
- *     is at least a quarter of the estimate (a sawtooth sampled out of step
- *     can give a trend that is barely significant);
+ *     same floor; a leak lifts it), and the rate is known: its one-sided
+ *     99% lower bound is at least a quarter of the estimate (a sawtooth
+ *     sampled out of step can give a trend that is barely significant,
+ *     and the verdict is assessed anew at every sample: verdict.c,
+ *     KNOWN_RATE_SHARE);
  *   - a leak, once reported, stays a leak (reported again every
  *     report_interval_ms) until the window no longer passes as one and its
  *     newer half grows at less than a third of the rate the leak was first
@@ -74,6 +76,7 @@ struct gcs_assessment {
     int64_t from_ms, to_ms;
     double rate;             /* Sen's slope over the window */
     double rate_low;         /* its one-sided 95% lower bound (-inf: none) */
+    double rate_low99;       /* ... and 99% */
     double recent_rate;      /* Sen's slope over the newer half */
     double confidence;       /* of an upward trend, from the Mann-Kendall statistic (0..1) */
     double level_start;      /* the trend line's level at from_ms */
@@ -118,6 +121,7 @@ bool gcs_assessment_undecided(const struct gcs_assessment *a, const struct gcs_d
 struct gcs_trend_fit {
     uint32_t n;
     double slope, slope_low;   /* bytes per ms: Sen's slope and its 95% lower bound (-inf: none) */
+    double slope_low99;        /* ... and its 99% lower bound */
     double confidence;         /* of an upward trend (0..1) */
     double intercept;          /* the trend line's level at t0 */
 };

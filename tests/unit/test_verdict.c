@@ -187,6 +187,35 @@ static void recorded_sawtooth_out_of_step_is_not_a_leak(void **state)
     }
 }
 
+/* bench/detect's sawtooth (a cache filled over 10 s, then cleared), run
+ * 13 of 20 on 700f4ee: the first sample is start-up's, below any floor
+ * the cache comes back to, and the samples after it rise by chance, so
+ * that at 39 s the leak's rate was "known" at 95% (its bound 38% of the
+ * estimate) and a leak was reported. At 99% its bound is below zero. */
+static void recorded_sawtooth_with_a_start_up_sample_is_not_a_leak(void **state)
+{
+    (void)state;
+    struct gcs_detect_config c;
+    gcs_detect_config_default(&c);
+    struct gcs_detector d;
+    gcs_detector_init(&d);
+    static const struct gcs_point recorded[] = {
+        { 1170, 8462576 }, { 4285, 21124112 }, { 7500, 31258384 }, { 11265, 13708576 },
+        { 14781, 24943104 }, { 18486, 33457520 }, { 23294, 19700696 }, { 27817, 32048760 },
+        { 39029, 38628232 }, { 51067, 12998224 }, { 55463, 25904128 },
+    };
+    for (size_t i = 0; i < sizeof recorded / sizeof recorded[0]; i++) {
+        enum gcs_detect_event e = gcs_detector_add(&d, &c, recorded[i].t_ms, recorded[i].bytes);
+        if (e != GCS_DETECT_NONE)
+            fail_msg("sample %zu: event %d", i, (int)e);
+        if (recorded[i].t_ms == 39029) {
+            assert_int_equal(d.last.state, GCS_STATE_GROWING);
+            assert_true(d.last.rate_low > 0.25 * d.last.rate);   /* known at 95% */
+            assert_true(d.last.rate_low99 < 0);
+        }
+    }
+}
+
 static void shrinking_heap_is_ok(void **state)
 {
     (void)state;
@@ -365,6 +394,7 @@ int main(void)
         cmocka_unit_test(warm_up_then_flat_is_not_a_leak),
         cmocka_unit_test(sawtooth_cache_is_not_a_leak),
         cmocka_unit_test(recorded_sawtooth_out_of_step_is_not_a_leak),
+        cmocka_unit_test(recorded_sawtooth_with_a_start_up_sample_is_not_a_leak),
         cmocka_unit_test(shrinking_heap_is_ok),
         cmocka_unit_test(ok_for_want_of_evidence_is_undecided),
         cmocka_unit_test(ok_that_is_flat_is_decided),
