@@ -121,9 +121,10 @@ bool gcs_trend_fit(const struct gcs_point *pts, uint32_t n, int64_t t0, struct g
     out->slope_low = rank >= 1 ? select_kth(slopes, m, (uint32_t)rank - 1) : -(double)INFINITY;
     double rank99 = floor(((double)m - Z_ONE_SIDED_99 * sqrt(var)) / 2.0);
     /* At 5 points the approximation gives no 99% bound; the smallest of
-     * the 10 slopes is one: above zero only if each point is above every
-     * one before it, which points without a trend are with p = 1/120. */
-    if (rank99 < 1 && n == 5)
+     * the 10 slopes is one (and the 95% bound too): above zero only if
+     * each point is above every one before it, which points without a
+     * trend are with p = 1/120. Not where times repeat (fewer slopes). */
+    if (rank99 < 1 && n == 5 && m == 10)
         rank99 = 1;
     out->slope_low99 = rank99 >= 1 ? select_kth(slopes, m, (uint32_t)rank99 - 1) : -(double)INFINITY;
     for (uint32_t i = 0; i < n; i++)

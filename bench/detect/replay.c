@@ -70,9 +70,9 @@ int main(int argc, char **argv)
                         first[m] = (double)(ts - t0) / 1000.0;
                     const struct gcs_assessment *a = &d[iso - 1][m].last;
                     if (verbose && m == 0)
-                        printf("  %6.1f s  iso %d  %10llu  %-8s pts %2u  rate %8.0f low %8.0f recent %8.0f growth %9.0f floor %9.0f\n",
+                        printf("  %6.1f s  iso %d  %10llu  %-8s pts %2u  rate %8.0f low %8.0f low99 %8.0f recent %8.0f growth %9.0f floor %9.0f\n",
                                (double)(ts - t0) / 1000.0, iso, (unsigned long long)series[m],
-                               gcs_state_name(a->state), a->points, a->rate, a->rate_low, a->recent_rate,
+                               gcs_state_name(a->state), a->points, a->rate, a->rate_low, a->rate_low99, a->recent_rate,
                                a->growth, a->floor_rise);
                 }
             }

@@ -210,6 +210,9 @@ static void recorded_sawtooth_with_a_start_up_sample_is_not_a_leak(void **state)
             fail_msg("sample %zu: event %d", i, (int)e);
         if (recorded[i].t_ms == 39029) {
             assert_int_equal(d.last.state, GCS_STATE_GROWING);
+            /* every other condition of a leak holds */
+            assert_true(d.last.recent_rate >= d.last.rate / 3);
+            assert_true(d.last.floor_rise >= d.last.growth / 4);
             assert_true(d.last.rate_low > 0.25 * d.last.rate);   /* known at 95% */
             assert_true(d.last.rate_low99 < 0);
         }
@@ -351,6 +354,25 @@ static void hours_of_samples(void **state)
     assert_int_equal(r.leak_ends, 0);
 }
 
+/* The 99% bound at 5 points is the smallest of the 10 slopes: above zero
+ * when each point is above every one before it, and not otherwise; none
+ * where two points share a time. */
+static void trend_fit_99_at_five_points(void **state)
+{
+    (void)state;
+    struct gcs_point p[5] = { { 0, 100 }, { 1000, 400 }, { 2000, 450 }, { 3000, 900 }, { 4000, 1000 } };
+    struct gcs_trend_fit f;
+    assert_true(gcs_trend_fit(p, 5, 0, &f));
+    assert_true(fabs(f.slope_low99 - 0.05) < 1e-12);   /* 400 -> 450 in 1000 ms */
+    assert_true(f.slope_low99 == f.slope_low);
+    p[2].bytes = 350;   /* below the point before it */
+    assert_true(gcs_trend_fit(p, 5, 0, &f));
+    assert_true(f.slope_low99 < 0);
+    static const struct gcs_point same_times[5] = { { 0, 10 }, { 0, 5 }, { 1000, 20 }, { 1000, 15 }, { 2000, 40 } };
+    assert_true(gcs_trend_fit(same_times, 5, 0, &f));
+    assert_true(isinf(f.slope_low99) && f.slope_low99 < 0);
+}
+
 static void trend_fit_on_an_exact_line(void **state)
 {
     (void)state;
@@ -361,6 +383,7 @@ static void trend_fit_on_an_exact_line(void **state)
     assert_true(gcs_trend_fit(p, 10, 0, &f));
     assert_true(fabs(f.slope - 0.3) < 1e-12);        /* bytes per ms */
     assert_true(fabs(f.slope_low - 0.3) < 1e-12);
+    assert_true(fabs(f.slope_low99 - 0.3) < 1e-12);
     assert_true(fabs(f.intercept - 5000) < 1e-9);
     assert_true(f.confidence > 0.999);
     /* falling: no confidence in growth */
@@ -404,6 +427,7 @@ int main(void)
         cmocka_unit_test(equal_timestamps_and_time_going_back),
         cmocka_unit_test(hours_of_samples),
         cmocka_unit_test(trend_fit_on_an_exact_line),
+        cmocka_unit_test(trend_fit_99_at_five_points),
         cmocka_unit_test(nothing_before_enough_evidence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
