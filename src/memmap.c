@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -62,20 +63,32 @@ static struct {
 } published[2];
 static _Atomic uint32_t published_seq;
 
-/* With the mutex held, after a change to the totals. */
+static void store_usage(_Atomic uint64_t *word, const struct gcs_usage *u)
+{
+    atomic_store_explicit(&word[0], u->reserved, memory_order_relaxed);
+    atomic_store_explicit(&word[1], u->committed, memory_order_relaxed);
+    atomic_store_explicit(&word[2], u->peak_reserved, memory_order_relaxed);
+    atomic_store_explicit(&word[3], u->peak_committed, memory_order_relaxed);
+}
+
+/* With the mutex held, after a change to the totals. Straight from the
+ * book into the copy: staging the words on the stack first (memset and
+ * two memcpy, which gcc made rep stos and rep movsq) took ~110 ns a
+ * publish here, twice per mmap+munmap pair. */
 static void publish_totals(void)
 {
-    struct totals now = { .total = book.total, .full = book.full };
-    memcpy(now.owner, book.owner, sizeof now.owner);
-    uint64_t words[TOTAL_WORDS];
-    memcpy(words, &now, sizeof words);
+    _Static_assert(offsetof(struct totals, owner) == sizeof(struct gcs_usage), "words: total, owner[], full");
+    _Static_assert(sizeof(struct gcs_usage) == 4 * sizeof(uint64_t), "a usage is 4 words");
     uint32_t seq = atomic_load_explicit(&published_seq, memory_order_relaxed);
+    _Atomic uint64_t *word = published[(seq + 1) & 1].word;
     /* A reader still on the copy rewritten here took an older count: the
      * count it took moved before any of these words changes, and it
      * retries. */
     atomic_thread_fence(memory_order_release);
-    for (size_t i = 0; i < TOTAL_WORDS; i++)
-        atomic_store_explicit(&published[(seq + 1) & 1].word[i], words[i], memory_order_relaxed);
+    store_usage(word, &book.total);
+    for (unsigned o = 0; o < GCS_OWNERS; o++)
+        store_usage(word + 4 * (1 + o), &book.owner[o]);
+    atomic_store_explicit(&word[4 * (1 + GCS_OWNERS)], book.full, memory_order_relaxed);
     /* release: the copy is whole before readers go to it */
     atomic_store_explicit(&published_seq, seq + 1, memory_order_release);
 }
