@@ -154,8 +154,14 @@ static double growth_needed(const struct gcs_assessment *a, const struct gcs_det
 
 bool gcs_assessment_undecided(const struct gcs_assessment *a, const struct gcs_detect_config *c)
 {
-    return a->state == GCS_STATE_OK && a->growth >= growth_needed(a, c) &&
-           a->confidence >= UNDECIDED_CONFIDENCE;
+    if (a->state != GCS_STATE_OK || a->confidence < UNDECIDED_CONFIDENCE)
+        return false;
+    double needed = growth_needed(a, c);
+    if (a->growth >= needed)
+        return true;
+    /* as long again, within the longest window */
+    double horizon_ms = fmin(2.0 * (double)(a->to_ms - a->from_ms), (double)c->max_window_ms);
+    return a->rate_low > 0 && a->rate * horizon_ms / 1000.0 >= needed;
 }
 
 static void assess(struct gcs_detector *d, const struct gcs_detect_config *c, struct gcs_assessment *a)

@@ -108,13 +108,17 @@ void gcs_detector_init(struct gcs_detector *d);
 enum gcs_detect_event gcs_detector_add(struct gcs_detector *d, const struct gcs_detect_config *c,
                                        int64_t t_ms, uint64_t bytes);
 
-/* Whether a series is "ok" only for want of evidence: its trend line grew
- * over the window by what "growing" needs, and an upward trend is likely
- * (confidence 0.8 or more), but the lower bound of its rate is not above
- * zero yet (a leak whose first samples include a drop, such
+/* Whether a series is "ok" only for want of evidence. Either its trend
+ * line grew over the window by what "growing" needs, and an upward trend
+ * is likely (confidence 0.8 or more), but the lower bound of its rate is
+ * not above zero yet (a leak whose first samples include a drop, such
  * as V8 freeing start-up memory, was measured so after 7 samples over 6 s,
- * at 300 KB/s). More samples decide it: the probe keeps its short period
- * for such a series instead of settling. */
+ * at 300 KB/s). Or its rate's lower bound is above zero and its rate
+ * over twice the window's span (at most max_window_ms) would grow by what
+ * "growing" needs: as long again would make it "growing" (the demo's leak of ~45 KB/s was "ok" at 24 s, 0.88 MB of
+ * growth against 1 MB, and with a sample a minute after that, not
+ * reported in its 45 s). More samples decide it: the probe keeps its
+ * short period for such a series instead of settling. */
 bool gcs_assessment_undecided(const struct gcs_assessment *a, const struct gcs_detect_config *c);
 
 /* Exposed for tests. */
