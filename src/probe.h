@@ -18,9 +18,10 @@
  *   - `settled_every_ms` (60 s) once every series is "ok", and not only
  *     for want of evidence (gcs_assessment_undecided: a trend that would
  *     be "growing" if its rate were significant, or a significant one
- *     that would be in as long again): a leak that starts
+ *     that would be in a window as long again): a leak that starts
  *     later is still seen with a sample a minute (1 MB a minute shows in
- *     five), and the period shortens as soon as it is "growing".
+ *     five), and the period shortens as soon as it is "growing" or
+ *     undecided.
  * V8's own full GCs count as samples: where they come more often than the
  * period, the probe never asks.
  *

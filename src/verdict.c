@@ -142,7 +142,8 @@ static const struct gcs_point *point_at(const struct gcs_detector *d, uint32_t i
  * is not above zero, leaves a series undecided. On a flat heap the
  * confidence is uniform over 0..1, so a noisy flat heap is undecided at
  * most a fifth of the time, and only when its trend line also grew by what
- * "growing" needs; two recorded Node 24 leaks (test_verdict) had 0.89 and 0.96. */
+ * "growing" needs (or, with a significant rate, would in a window as long
+ * again); two recorded Node 24 leaks (test_verdict) had 0.89 and 0.96. */
 #define UNDECIDED_CONFIDENCE 0.8
 
 /* The growth along the trend line over the window that "growing" needs:
@@ -159,7 +160,13 @@ bool gcs_assessment_undecided(const struct gcs_assessment *a, const struct gcs_d
     double needed = growth_needed(a, c);
     if (a->growth >= needed)
         return true;
-    /* as long again, within the longest window */
+    /* A window as long again, at most the longest: only while more samples
+     * still lengthen it. A full ring of points (~4 minutes at the short
+     * period) stays that long, and a leak whose growth over it falls
+     * short would stay "ok", and the probe short, for as long as it
+     * lasts; settled, the window stretches to max_window_ms. */
+    if (a->points >= GCS_DETECT_POINTS)
+        return false;
     double horizon_ms = fmin(2.0 * (double)(a->to_ms - a->from_ms), (double)c->max_window_ms);
     return a->rate_low > 0 && a->rate * horizon_ms / 1000.0 >= needed;
 }

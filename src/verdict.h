@@ -113,12 +113,13 @@ enum gcs_detect_event gcs_detector_add(struct gcs_detector *d, const struct gcs_
  * is likely (confidence 0.8 or more), but the lower bound of its rate is
  * not above zero yet (a leak whose first samples include a drop, such
  * as V8 freeing start-up memory, was measured so after 7 samples over 6 s,
- * at 300 KB/s). Or its rate's lower bound is above zero and its rate
- * over twice the window's span (at most max_window_ms) would grow by what
- * "growing" needs: as long again would make it "growing" (the demo's leak of ~45 KB/s was "ok" at 24 s, 0.88 MB of
- * growth against 1 MB, and with a sample a minute after that, not
- * reported in its 45 s). More samples decide it: the probe keeps its
- * short period for such a series instead of settling. */
+ * at 300 KB/s). Or, while more samples still lengthen the window (fewer
+ * than GCS_DETECT_POINTS), its rate's lower bound is above zero and its
+ * rate over twice the window's span (at most max_window_ms) reaches what
+ * "growing" needs (scripts/demo's leak of 42 KB/s was "ok" at 24 s, its
+ * trend 0.88 MB against 1 MiB; settled, with a sample a minute, it was
+ * not reported in the demo's 45 s). More samples decide it: the probe
+ * keeps its short period for such a series instead of settling. */
 bool gcs_assessment_undecided(const struct gcs_assessment *a, const struct gcs_detect_config *c);
 
 /* Exposed for tests. */
