@@ -25,7 +25,10 @@
 // GCs as V8's callbacks did (a mismatch is printed).
 // It prints a Markdown table: per workload the median CPU seconds, the
 // median ratio default/none of the CPU time and each pair's, full GCs per
-// minute (of them probed), main-thread GC pauses, scavenges, peak RSS.
+// minute (of them probed), the probe's CPU by its own measure as a share
+// of the phase's CPU (self.probe_cpu_ns of the default runs: a pair's
+// ratio moves by 10-20% between runs here, which hides 1%; this share is
+// read within one run), main-thread GC pauses, scavenges, peak RSS.
 //
 //   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler]
 //                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S]
@@ -118,6 +121,25 @@ function once(w, mode, i) {
         const stats = lines.filter((l) => l.event === 'stats' && l.isolate === 1 && inPhase(l));
         r.gcstatsFullGcs = stats.length;
         r.probed = stats.filter((l) => l.probe).length;
+        // What the probe cost in the phase by its own measure
+        // (self.probe_cpu_ns: the process CPU of the cycles it asked
+        // for, beyond the application's rate), every isolate: its last
+        // count less the count of its last tick before the phase. Ticks
+        // come every 10 s and the count moves only at a probed cycle, so
+        // a probed cycle in the ~10 s before the phase may be counted in
+        // it, never one left out; probed cycles after the phase (before
+        // the exit line) are counted too.
+        const withSelf = lines.filter((l) => l.self && typeof l.self.probe_cpu_ns === 'number');
+        r.probeCpuS = null;
+        if (withSelf.length) {
+          r.probeCpuS = 0;
+          for (const iso of new Set(withSelf.map((l) => l.isolate))) {
+            const mine = withSelf.filter((l) => l.isolate === iso);
+            const before = mine.filter((l) => l.event === 'tick' && Date.parse(l.ts) <= b.begunAt).pop();
+            r.probeCpuS += (mine[mine.length - 1].self.probe_cpu_ns - (before ? before.self.probe_cpu_ns : 0)) / 1e9;
+          }
+          r.probeShare = r.probeCpuS / r.cpuS;
+        }
         r.errors = lines.filter((l) => l.event === 'error').map((l) => l.reason);
         for (const e of r.errors) process.stderr.write(`warning: ${w.name} (${mode}) #${i}: gcstats error line: ${e}\n`);
         // A full GC ending within a millisecond of the phase's edges can
@@ -157,12 +179,13 @@ const mPerMin = (rs, k) => f(median(rs.map((r) => perMin(r, k))), 1);
 const shown = modes.join(' / ');
 md.push(`node ${node === process.execPath ? process.version : node}, ${duration} s measured per run, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
 md.push('');
-md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''} full GCs per min ${shown} (probed) | GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
-md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''} --- | --- | --- | --- | --- |`);
+md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''} full GCs per min ${shown} (probed) | probe's CPU by its own measure, % of the phase's (median; per run) | GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
+md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''} --- | --- | --- | --- | --- | --- |`);
 for (const { w, runs, ratios, offRatios, samplerRatios } of rows) {
   const each = (fn) => modes.map((mo) => fn(runs[mo])).join(' / ');
   md.push(`| ${w.label} | ${each((rs) => m(rs, 'cpuS', 2))} | ${f(median(ratios), 3)}; ${ratios.map((r) => f(r, 3)).join(', ')} |${offRatios ? ` ${f(median(offRatios), 3)} |` : ''}${samplerRatios ? ` ${f(median(samplerRatios), 3)}; ${samplerRatios.map((r) => f(r, 3)).join(', ')} |` : ''}`
     + ` ${modes.map((mo) => mPerMin(runs[mo], 'fullGcs') + (mo === 'none' ? '' : ` (${mPerMin(runs[mo], 'probed')})`)).join(' / ')}`
+    + ` | ${f(median(runs.default.map((r) => r.probeShare == null ? null : 100 * r.probeShare)), 2)}; ${runs.default.map((r) => (r.probeShare == null ? '-' : f(100 * r.probeShare, 2))).join(', ')}`
     + ` | ${each((rs) => m(rs, 'pauseMs', 0))} | ${each((rs) => m(rs, 'scavenges', 0))} | ${each((rs) => m(rs, 'rssPeakMb', 0))} | ${each((rs) => m(rs, 'wallS', 1))} |`);
 }
 if (selected.some((w) => w.name === 'worker_leak')) md.push('', 'worker_leak: CPU time is the whole process\'s; GCs and pauses are the main isolate\'s only.');

@@ -263,6 +263,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
         gcs_probe_set_settled(&s->probe, settled(s));
         answered_probe = gcs_probe_full_gc(&s->probe, &probe_config, (int64_t)(now / 1000000u),
                                            gcs_process_cpu_ns(), own->have_heap ? own->heap.used : 0);
+        own->gc.probe_cpu_ns = s->probe.asked_cost_ns;
     }
     gcs_snapshot_publish(s);
 

@@ -276,6 +276,7 @@ static void put_self_cost(struct gcs_json *j, const struct gcs_record *r)
     gcs_json_u64(j, "callbacks", r->gc.callbacks);
     gcs_json_u64(j, "callback_ns", r->gc.callback_ns);
     gcs_json_u64(j, "probes", r->gc.probes);
+    gcs_json_u64(j, "probe_cpu_ns", r->gc.probe_cpu_ns);
     gcs_json_u64(j, "sampler_starts", r->gc.sampler_starts);
     gcs_json_u64(j, "sampler_stops", r->gc.sampler_stops);
     gcs_json_object_end(j);

@@ -59,6 +59,7 @@ struct gcs_gc_counts {
     uint64_t callbacks;
     uint64_t callback_ns;
     uint64_t probes;           /* full GCs gcstats asked V8 for */
+    uint64_t probe_cpu_ns;     /* ... and the process CPU they cost, as the probe measures it */
     uint64_t sampler_starts;   /* times gcstats started V8's sampling heap profiler */
     uint64_t sampler_stops;    /* ... and stopped it (fewer: it runs now) */
 };

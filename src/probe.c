@@ -240,33 +240,35 @@ void gcs_probe_cycle_start(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
 }
 
 /* The cycle that ends now: its CPU beyond what the application would have
- * used meanwhile at its rate since the previous cycle. */
-static void measure_cycle(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
+ * used meanwhile at its rate since the previous cycle. False where the
+ * clocks make no sense (last_cost_ns then keeps the cycle before's). */
+static bool measure_cycle(struct gcs_probe *p, int64_t now_ms, uint64_t cpu_ns)
 {
     if (p->have_end && p->cycle_start_ms - p->end_ms >= MIN_RATE_SPAN_MS &&
         p->cycle_start_cpu_ns >= p->end_cpu_ns)
         p->app_cpu_per_ms = (double)(p->cycle_start_cpu_ns - p->end_cpu_ns) /
                             (double)(p->cycle_start_ms - p->end_ms);
     if (cpu_ns < p->cycle_start_cpu_ns || now_ms < p->cycle_start_ms)
-        return;   /* odd clocks: keep the last cost */
+        return false;
     double used = (double)(cpu_ns - p->cycle_start_cpu_ns);
     double app = p->app_cpu_per_ms * (double)(now_ms - p->cycle_start_ms);
     p->last_cost_ns = used > app ? (uint64_t)(used - app) : 0;
     p->cost_known = true;
+    return true;
 }
 
 bool gcs_probe_full_gc(struct gcs_probe *p, const struct gcs_probe_config *c, int64_t now_ms,
                        uint64_t cpu_ns, uint64_t used_after)
 {
     (void)c;
-    if (p->cycle_open)
-        measure_cycle(p, now_ms, cpu_ns);
+    bool answered = p->outstanding;
+    if (p->cycle_open && measure_cycle(p, now_ms, cpu_ns) && answered)
+        p->asked_cost_ns += p->last_cost_ns;
     p->cycle_open = false;
     p->have_end = true;
     p->end_ms = now_ms;
     p->end_cpu_ns = cpu_ns;
     draw(p);
-    bool answered = p->outstanding;
     p->outstanding = false;
     p->misses = 0;
     p->last_full_ms = now_ms;

@@ -168,6 +168,10 @@ struct gcs_probe {
     double app_cpu_per_ms;       /* ns of CPU per ms outside full cycles (1e6: one core) */
     uint64_t last_cost_ns;       /* the last full cycle's CPU beyond the application's */
     bool cost_known;             /* a full cycle was measured: last_cost_ns holds */
+    /* What the probe has cost: the measured cost of every cycle that
+     * answered a request, summed. A cycle whose clocks were odd adds
+     * nothing. */
+    uint64_t asked_cost_ns;
 };
 
 enum gcs_probe_action {

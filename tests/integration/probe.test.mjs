@@ -38,6 +38,12 @@ test('a quiet leak is sampled through the probe and reported', async () => {
   const exit = byEvent(res.lines, 'exit')[0];
   // Every answered request was made (one may still be pending at exit).
   assert.ok(exit.self.probes >= probed.length, `${exit.self.probes} requests, ${probed.length} answered`);
+  // What the probe cost by its own measure (the process CPU of the cycles
+  // it asked for, beyond the application's): an integer that never falls,
+  // and some CPU after five full GCs of a process that uses next to none.
+  const costs = [...byEvent(res.lines, 'tick'), exit].filter((l) => l.isolate === 1).map((l) => l.self.probe_cpu_ns);
+  assert.ok(costs.every((c, i) => Number.isInteger(c) && c >= 0 && (i === 0 || c >= costs[i - 1])), `${costs}`);
+  assert.ok(exit.self.probe_cpu_ns > 0, `${exit.self.probe_cpu_ns} ns`);
   assert.equal(byEvent(res.lines, 'error').length, 0);
   // The leak is found from the probed samples alone (V8 runs no full GC of
   // its own here): reported as the heap's, growing. Its rate is not
@@ -58,6 +64,7 @@ test('GCSTATS_PROBE=0: nothing is asked', async () => {
   assert.equal(byEvent(res.lines, 'start')[0].probing, false);
   assert.equal(answered(res.lines, 1).length, 0);
   assert.equal(byEvent(res.lines, 'exit')[0].self.probes, 0);
+  assert.equal(byEvent(res.lines, 'exit')[0].self.probe_cpu_ns, 0);
 });
 
 test('the default: probed full GCs, at waits of 2.5 s or more', async () => {

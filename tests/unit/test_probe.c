@@ -1,5 +1,7 @@
 #include "test.h"
 
+#include <math.h>
+
 #include "probe.h"
 
 #define MB (1024u * 1024u)
@@ -270,6 +272,40 @@ static void a_probed_cycle_is_measured_from_the_request(void **state)
     assert_int_equal(p.last_cost_ns, 20000000u - 5000000u);
 }
 
+/* What the probe has cost (self.probe_cpu_ns): the measured cost of the
+ * cycles that answered its requests, summed; V8's own cycles, and a
+ * cycle whose clocks went back, add nothing. */
+static void its_cost_counts_only_the_cycles_it_asked_for(void **state)
+{
+    (void)state;
+    struct gcs_probe_config c = defaults();
+    struct gcs_probe p;
+    gcs_probe_init(&p, &c, 0, 23);
+    gcs_probe_start_clock(&p, 0, 0);
+    const uint64_t tenth = 100000;   /* ns of CPU per ms */
+    uint64_t extra = 0;
+    /* V8's own cycle: 2 ms beyond the application (at 1 ms a second, the
+     * budget's floor, paid before the period's wait ends) */
+    gcs_probe_cycle_start(&p, 9900, 9900u * tenth);
+    extra += 2000000u;
+    assert_false(gcs_probe_full_gc(&p, &c, 10000, 10000u * tenth + extra, 10 * MB));
+    assert_int_equal(p.last_cost_ns, 2000000u);
+    assert_int_equal(p.asked_cost_ns, 0);
+    /* a request answered 100 ms later by a cycle 1.5 ms beyond */
+    int64_t t = next_look(&p, &c, 10000);
+    assert_int_equal(gcs_probe_decide(&p, &c, t, (uint64_t)t * tenth + extra, 12 * MB), GCS_PROBE_REQUEST);
+    extra += 1500000u;
+    assert_true(gcs_probe_full_gc(&p, &c, t + 100, (uint64_t)(t + 100) * tenth + extra, 10 * MB));
+    assert_int_equal(p.asked_cost_ns, 1500000u);
+    /* another, answered by a cycle whose CPU clock read less than at the
+     * request: not measured, nothing added */
+    int64_t u = next_look(&p, &c, t + 100);
+    assert_int_equal(gcs_probe_decide(&p, &c, u, (uint64_t)u * tenth + extra, 12 * MB), GCS_PROBE_REQUEST);
+    assert_true(gcs_probe_full_gc(&p, &c, u + 100, (uint64_t)u * tenth + extra - 1, 10 * MB));
+    assert_int_equal(p.asked_cost_ns, 1500000u);
+    assert_int_equal(p.requests, 2);
+}
+
 /* The first cycle after attach is measured against the application's rate
  * since attach: a busy application's own CPU during the cycle is not
  * counted as the cycle's. */
@@ -480,7 +516,8 @@ static void a_large_first_cycle_waits_for_its_price(void **state)
  * each cycle costing 1 ms of CPU per MB beyond the application's (the
  * shape of bench/detect's fast_leak). Each request is answered 50 ms later
  * by a cycle of that cost. */
-static int fast_leak_requests(const struct gcs_probe_config *c, int64_t span, double *spent_ns)
+static int fast_leak_requests_measured(const struct gcs_probe_config *c, int64_t span, double *spent_ns,
+                                       uint64_t *asked_cost_ns)
 {
     struct gcs_probe p;
     gcs_probe_init(&p, c, 0, 91);
@@ -510,7 +547,14 @@ static int fast_leak_requests(const struct gcs_probe_config *c, int64_t span, do
     }
 #undef HEAP_AT
 #undef CPU_AT
+    *asked_cost_ns = p.asked_cost_ns;
     return requests;
+}
+
+static int fast_leak_requests(const struct gcs_probe_config *c, int64_t span, double *spent_ns)
+{
+    uint64_t asked_cost_ns;
+    return fast_leak_requests_measured(c, span, spent_ns, &asked_cost_ns);
 }
 
 /* The burst: an isolate starts with GCS_PROBE_BURST_MS of the budget's
@@ -533,6 +577,12 @@ static void burst_pays_for_a_fast_leaks_first_samples(void **state)
     fast_leak_requests(&c, 600000, &spent);
     assert_true(spent <= 300e6 + 600000 * 1e3);
     assert_true(spent >= 300e6);
+    /* what the probe says it cost (self.probe_cpu_ns) is what its
+     * cycles cost beyond the application, V8's own two left out */
+    uint64_t asked;
+    int n = fast_leak_requests_measured(&c, 600000, &spent, &asked);
+    assert_true(n > 5);
+    assert_true(fabs((double)asked - spent) <= 1000.0 * n);
     c.burst_ns = 0;
     assert_int_equal(fast_leak_requests(&c, 25000, &spent), 0);
     /* The burst scales with the budget. */
@@ -550,6 +600,7 @@ int main(void)
         cmocka_unit_test(own_cycles_do_not_spend_the_budget),
         cmocka_unit_test(the_guess_is_on_the_heap_now),
         cmocka_unit_test(a_probed_cycle_is_measured_from_the_request),
+        cmocka_unit_test(its_cost_counts_only_the_cycles_it_asked_for),
         cmocka_unit_test(settled_waits_longer),
         cmocka_unit_test(the_first_cycle_knows_the_rate_since_attach),
         cmocka_unit_test(gives_up_after_misses),
