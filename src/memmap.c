@@ -40,14 +40,13 @@ static struct {
 } code_ranges[GCS_MAX_ISOLATES];
 
 
-/* The totals as words: total, then owner[], then full. */
-struct totals {
-    struct gcs_usage total;
-    struct gcs_usage owner[GCS_OWNERS];
-    uint64_t full;
-};
-#define TOTAL_WORDS (sizeof(struct totals) / sizeof(uint64_t))
-_Static_assert(sizeof(struct totals) % sizeof(uint64_t) == 0, "struct totals is whole words");
+/* The totals as words: the total's usage, each owner's, then whether
+ * the book is full. A usage is its four counters in their order. */
+#define USAGE_WORDS 4
+_Static_assert(sizeof(struct gcs_usage) == USAGE_WORDS * sizeof(uint64_t), "a usage is 4 words");
+#define OWNER_WORD(o) (USAGE_WORDS * (1 + (o)))
+#define FULL_WORD OWNER_WORD(GCS_OWNERS)
+#define TOTAL_WORDS (FULL_WORD + 1)
 
 /* Two copies of the totals, and a count whose low bit names the copy
  * readers take. The mutex's holder rewrites the other copy, then moves
@@ -71,14 +70,20 @@ static void store_usage(_Atomic uint64_t *word, const struct gcs_usage *u)
     atomic_store_explicit(&word[3], u->peak_committed, memory_order_relaxed);
 }
 
+static void load_usage(const _Atomic uint64_t *word, struct gcs_usage *u)
+{
+    u->reserved = atomic_load_explicit(&word[0], memory_order_relaxed);
+    u->committed = atomic_load_explicit(&word[1], memory_order_relaxed);
+    u->peak_reserved = atomic_load_explicit(&word[2], memory_order_relaxed);
+    u->peak_committed = atomic_load_explicit(&word[3], memory_order_relaxed);
+}
+
 /* With the mutex held, after a change to the totals. Straight from the
  * book into the copy: staging the words on the stack first (memset and
  * two memcpy, which gcc made rep stos and rep movsq) took ~110 ns a
  * publish here, twice per mmap+munmap pair. */
 static void publish_totals(void)
 {
-    _Static_assert(offsetof(struct totals, owner) == sizeof(struct gcs_usage), "words: total, owner[], full");
-    _Static_assert(sizeof(struct gcs_usage) == 4 * sizeof(uint64_t), "a usage is 4 words");
     uint32_t seq = atomic_load_explicit(&published_seq, memory_order_relaxed);
     _Atomic uint64_t *word = published[(seq + 1) & 1].word;
     /* A reader still on the copy rewritten here took an older count: the
@@ -87,8 +92,8 @@ static void publish_totals(void)
     atomic_thread_fence(memory_order_release);
     store_usage(word, &book.total);
     for (unsigned o = 0; o < GCS_OWNERS; o++)
-        store_usage(word + 4 * (1 + o), &book.owner[o]);
-    atomic_store_explicit(&word[4 * (1 + GCS_OWNERS)], book.full, memory_order_relaxed);
+        store_usage(word + OWNER_WORD(o), &book.owner[o]);
+    atomic_store_explicit(&word[FULL_WORD], book.full, memory_order_relaxed);
     /* release: the copy is whole before readers go to it */
     atomic_store_explicit(&published_seq, seq + 1, memory_order_release);
 }
@@ -104,23 +109,25 @@ static void unlock_book(void)
 /* For a holder that changed no totals: nothing to publish. */
 static void unlock_book_unchanged(void) { pthread_mutex_unlock(&book_lock); }
 
-/* The totals as of the last publish; false only if a publish overlapped
+/* The totals as of the last publish into out's total, owner[] and
+ * incomplete; false, and out untouched, only if a publish overlapped
  * each of 256 reads. Never waits for the mutex. */
 static bool read_totals(struct gcs_mapped *out)
 {
-    uint64_t words[TOTAL_WORDS];
+    struct gcs_usage total, owner[GCS_OWNERS];
     for (int attempt = 0; attempt < 256; attempt++) {
         uint32_t seq = atomic_load_explicit(&published_seq, memory_order_acquire);
-        for (size_t i = 0; i < TOTAL_WORDS; i++)
-            words[i] = atomic_load_explicit(&published[seq & 1].word[i], memory_order_relaxed);
+        const _Atomic uint64_t *word = published[seq & 1].word;
+        load_usage(word, &total);
+        for (unsigned o = 0; o < GCS_OWNERS; o++)
+            load_usage(word + OWNER_WORD(o), &owner[o]);
+        bool full = atomic_load_explicit(&word[FULL_WORD], memory_order_relaxed) != 0;
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&published_seq, memory_order_relaxed) != seq)
             continue;
-        struct totals now;
-        memcpy(&now, words, sizeof now);
-        out->incomplete = now.full != 0;
-        out->total = now.total;
-        memcpy(out->owner, now.owner, sizeof out->owner);
+        out->incomplete = full;
+        out->total = total;
+        memcpy(out->owner, owner, sizeof out->owner);
         return true;
     }
     return false;
