@@ -26,9 +26,10 @@
 // It prints a Markdown table: per workload the median CPU seconds, the
 // median ratio default/none of the CPU time and each pair's, full GCs per
 // minute (of them probed), the probe's CPU by its own measure as a share
-// of the phase's CPU (self.probe_cpu_ns of the default runs: a pair's
-// ratio moves by 10-20% between runs here, which hides 1%; this share is
-// read within one run), main-thread GC pauses, scavenges, peak RSS.
+// of the phase's CPU (the stats lines' probe_cpu_ns in the phase, default
+// runs: a pair's ratio moves by 10-20% between runs here, which hides 1%;
+// this share is read within one run), main-thread GC pauses, scavenges,
+// peak RSS.
 //
 //   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler]
 //                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S]
@@ -121,25 +122,16 @@ function once(w, mode, i) {
         const stats = lines.filter((l) => l.event === 'stats' && l.isolate === 1 && inPhase(l));
         r.gcstatsFullGcs = stats.length;
         r.probed = stats.filter((l) => l.probe).length;
-        // What the probe cost in the phase by its own measure
-        // (self.probe_cpu_ns: the process CPU of the cycles it asked
-        // for, beyond the application's rate), every isolate: its last
-        // count less the count of its last tick before the phase. Ticks
-        // come every 10 s and the count moves only at a probed cycle, so
-        // a probed cycle in the ~10 s before the phase may be counted in
-        // it, never one left out; probed cycles after the phase (before
-        // the exit line) are counted too.
-        const withSelf = lines.filter((l) => l.self && typeof l.self.probe_cpu_ns === 'number');
-        r.probeCpuS = null;
-        if (withSelf.length) {
-          r.probeCpuS = 0;
-          for (const iso of new Set(withSelf.map((l) => l.isolate))) {
-            const mine = withSelf.filter((l) => l.isolate === iso);
-            const before = mine.filter((l) => l.event === 'tick' && Date.parse(l.ts) <= b.begunAt).pop();
-            r.probeCpuS += (mine[mine.length - 1].self.probe_cpu_ns - (before ? before.self.probe_cpu_ns : 0)) / 1e9;
-          }
-          r.probeShare = r.probeCpuS / r.cpuS;
-        }
+        // What the probe cost in the phase by its own measure: the
+        // probe_cpu_ns of the stats lines in it, every isolate's (the
+        // process CPU of each cycle it asked for, beyond the
+        // application's rate: gcstats(7)).
+        // 0 where no full GC ended in the phase; null from a library
+        // older than the field.
+        const statsIn = lines.filter((l) => l.event === 'stats' && inPhase(l));
+        r.probeCpuS = statsIn.every((l) => typeof l.probe_cpu_ns === 'number')
+          ? statsIn.reduce((a, l) => a + l.probe_cpu_ns, 0) / 1e9 : null;
+        r.probeShare = r.probeCpuS == null ? null : r.probeCpuS / r.cpuS;
         r.errors = lines.filter((l) => l.event === 'error').map((l) => l.reason);
         for (const e of r.errors) process.stderr.write(`warning: ${w.name} (${mode}) #${i}: gcstats error line: ${e}\n`);
         // A full GC ending within a millisecond of the phase's edges can

@@ -76,7 +76,7 @@ static const char *const start_fields[] = { "gcstats", "node", "v8", "thread", "
 static const char *const sample_fields[] = {
     "num_full_gc", "num_inc_gc", "heap_compactions", "gc", "usage_trend", "estimated_base",
     "current_base", "min", "max", "recent_samples", "long_samples", "heap", "pause_ms", "forced",
-    "probe", "verdict", "trend", "rss", "rss_peak", "mapped", "self", NULL };
+    "probe", "probe_cpu_ns", "verdict", "trend", "rss", "rss_peak", "mapped", "self", NULL };
 static const char *const leak_fields[] = {
     "memory", "owner", "growth_bytes", "rate_bytes_per_s", "rate_low_bytes_per_s",
     "recent_rate_bytes_per_s", "confidence", "window", "level_bytes", "limit_bytes",
@@ -165,8 +165,12 @@ static void put_sample(struct text *t, json_t *line, const char *event, bool col
             put(t, " pause %.1f ms", json_number_value(pause));
         if (json_is_true(json_object_get(line, "forced")))
             put(t, " forced");
-        if (json_is_true(json_object_get(line, "probe")))
+        if (json_is_true(json_object_get(line, "probe"))) {
             put(t, " probe");
+            json_t *cost = json_object_get(line, "probe_cpu_ns");
+            if (json_is_integer(cost))
+                put(t, " %.1f ms CPU", (double)json_integer_value(cost) / 1e6);
+        }
     }
     put_unknown_fields(t, line, sample_fields);
 }

@@ -231,6 +231,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
     unsigned grown_owner = 0;
     struct gcs_mapped mapped;   /* one reading for the detector and the lines */
     bool answered_probe = false;
+    uint64_t probe_cpu_ns = 0;   /* what this cycle cost the probe */
     if (full) {
         gcs_memmap_read(&mapped);
         s->incremental_cycle_open = false;
@@ -261,8 +262,10 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
                 grown_owner = gcs_mapped_series_grown_owner(&mapped_series, s->detectors[GCS_MEM_MAPPED].last.from_ms);
         }
         gcs_probe_set_settled(&s->probe, settled(s));
+        uint64_t asked_before = s->probe.asked_cost_ns;
         answered_probe = gcs_probe_full_gc(&s->probe, &probe_config, (int64_t)(now / 1000000u),
                                            gcs_process_cpu_ns(), own->have_heap ? own->heap.used : 0);
+        probe_cpu_ns = s->probe.asked_cost_ns - asked_before;
         own->gc.probe_cpu_ns = s->probe.asked_cost_ns;
     }
     gcs_snapshot_publish(s);
@@ -274,6 +277,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
         r.pause_ns = pause;
         r.forced = (flags & GCS_GC_FLAG_FORCED) != 0;
         r.probe = answered_probe;
+        r.probe_cpu_ns = probe_cpu_ns;
         gcs_output_submit(&r);
         for (int m = 0; m < GCS_MEM_COUNT; m++) {
             if (events[m] == GCS_DETECT_NONE)

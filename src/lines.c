@@ -487,6 +487,7 @@ size_t gcs_format_record(struct gcs_json *j, const struct gcs_record *r,
         put_ms(j, "pause_ms", r->pause_ns);
         gcs_json_bool(j, "forced", r->forced);
         gcs_json_bool(j, "probe", r->probe);
+        gcs_json_u64(j, "probe_cpu_ns", r->probe_cpu_ns);
         put_rss(j, r);
         put_mapped(j, &r->mapped);
         break;

@@ -96,6 +96,7 @@ struct gcs_record {
     uint64_t pause_ns;         /* stats: this mark-compact's pause */
     bool forced;               /* stats: requested by gc() or the embedder */
     bool probe;                /* stats: the first full GC after gcstats asked for one */
+    uint64_t probe_cpu_ns;     /* stats: what this cycle cost the probe (0 unless probe) */
     struct gcs_mapped mapped;  /* stats, tick, end, exit, leak: read with the rest */
     char text[GCS_TEXT_MAX];   /* error: the reason */
     int culprits_slot;         /* culprits: the channel's slot, until the writer takes it */

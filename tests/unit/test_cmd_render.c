@@ -31,6 +31,17 @@ static void real_lines(void **state)
     assert_string_equal(render(stats_line, false),
         "00:42:53.698 pid 26493 iso 1 stats    heap 5.78 MB trend +14.54% ext 1.33 MB mapped 0 B rss 56.9 MB"
         " verdict leak (heap, 591 kB/s) pause 9.8 ms forced");
+    /* a full GC the probe asked for, and what it cost by the probe's measure */
+    {
+        static char probed[sizeof stats_line + 64];
+        const char *at = strstr(stats_line, "\"forced\":true,\"probe\":false");
+        assert_non_null(at);
+        snprintf(probed, sizeof probed, "%.*s\"forced\":false,\"probe\":true,\"probe_cpu_ns\":12345678%s",
+                 (int)(at - stats_line), stats_line, at + strlen("\"forced\":true,\"probe\":false"));
+        assert_string_equal(render(probed, false),
+            "00:42:53.698 pid 26493 iso 1 stats    heap 5.78 MB trend +14.54% ext 1.33 MB mapped 0 B rss 56.9 MB"
+            " verdict leak (heap, 591 kB/s) pause 9.8 ms probe 12.3 ms CPU");
+    }
     assert_string_equal(render(leak_line, false),
         "00:42:53.698 pid 26493 iso 1 leak     the V8 heap after full GCs grew by 2.6 MB in 4 s (591.2 kB/s, "
         "at least 559.3 kB/s with 95% confidence) and is still growing");
