@@ -32,11 +32,14 @@
 // peak RSS.
 //
 //   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler]
-//                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S]
+//                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S] [--skip S]
 //                        [--lib PATH] [--node PATH] [--md FILE] [--gcstats-env NAME=VALUE,...]
 // Defaults: 5 pairs, 45 s, every workload, modes none,default, 600 MB and
 // 2048 MB live, 4000 requests a second over HTTP after 40 s of the same
-// (the servers' runs last ~85 s at 600 MB, ~110 s at 2 GB). Raw lines, each run's
+// (the servers' runs last ~85 s at 600 MB, ~110 s at 2 GB). --skip S
+// measures the detection workloads from S seconds in to the end of their
+// --duration: after start-up, when the probe's budget is its rate alone
+// (its burst spent). Raw lines, each run's
 // numbers (runs.json) and the table (probe.md, or --md) go to
 // $TMPDIR/gcstats-probe-*/. --gcstats-env adds settings to every run under
 // the preload ("sampler" sets GCSTATS_CULPRITS=always over them). The cost
@@ -59,6 +62,10 @@ const hugeMb = Number(arg('huge-mb', 2048));
 const rate = Number(arg('rate', 4000));
 const requests = arg('requests', 'http');
 const warmup = Number(arg('warmup', 40));
+// The detection workloads: measured from this many seconds in (the
+// servers have --warmup).
+const skip = Number(arg('skip', 0));
+if (!(skip >= 0 && skip < duration)) throw new Error('--skip must be at least 0 and less than --duration');
 const modes = arg('modes', 'none,default').split(',');
 const gcstatsEnv = Object.fromEntries((arg('gcstats-env', '') || '').split(',').filter(Boolean)
   .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
@@ -83,7 +90,7 @@ const WORKLOADS = [
   server('huge_heap', hugeMb, [`--max-old-space-size=${Math.max(4096, 2 * hugeMb + 1024)}`]),
   ...readdirSync(detectDir).filter((f) => f.endsWith('.js') && f !== 'common.js').sort().map((f) => ({
     name: f.slice(0, -3), label: f.slice(0, -3), nodeFlags: [], script: join(detectDir, f),
-    env: { DURATION: String(duration), BENCH_DURATION: String(duration) },
+    env: { DURATION: String(duration), BENCH_DURATION: String(duration), BENCH_SKIP: String(skip) },
   })),
 ];
 const only = arg('only', '');
@@ -169,7 +176,7 @@ const md = [];
 const m = (rs, k, d = 1) => f(median(rs.map((r) => r[k])), d);
 const mPerMin = (rs, k) => f(median(rs.map((r) => perMin(r, k))), 1);
 const shown = modes.join(' / ');
-md.push(`node ${node === process.execPath ? process.version : node}, ${duration} s measured per run, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
+md.push(`node ${node === process.execPath ? process.version : node}, ${skip ? `detection workloads measured from ${skip} s to ${duration} s of their run, servers ${duration} s after their warm-up` : `${duration} s measured per run`}, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
 md.push('');
 md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''} full GCs per min ${shown} (probed) | probe's CPU by its own measure, % of the phase's (median; per run) | GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
 md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''} --- | --- | --- | --- | --- | --- |`);

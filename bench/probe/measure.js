@@ -3,8 +3,9 @@
 // JSON line, {"bench": {...}}, on stderr when the phase ends.
 //
 // The phase: by default from this module's loading (before the workload's
-// own code) until BENCH_DURATION seconds later, so that the detection
-// workloads' closing gc() calls (their true-rate measurement) stay out.
+// own code), or BENCH_SKIP seconds after it, until BENCH_DURATION seconds
+// after it, so that the detection workloads' closing gc() calls (their
+// true-rate measurement) stay out.
 // A workload that builds something first (bench/probe/server.js) sets
 // BENCH_PHASE=manual and calls globalThis.benchPhase.begin() when it is
 // ready and .end(extra) when its fixed work is done, so that building a
@@ -58,7 +59,10 @@ if (isMainThread) {
 
   globalThis.benchPhase = { begin, end };
   if (process.env.BENCH_PHASE !== 'manual') {
-    begin();
+    // BENCH_SKIP seconds in (0: at once), so that a run can be measured
+    // after its start-up, when the probe's rate alone bounds it.
+    const skipMs = Number(process.env.BENCH_SKIP || 0) * 1000;
+    if (skipMs > 0) setTimeout(begin, skipMs).unref(); else begin();
     // Ends just before the detection workload's own end timer (set a few
     // ms after this one, for the same duration) runs its closing gc() calls.
     const ms = Number(process.env.BENCH_DURATION || process.env.DURATION || 60) * 1000 - 50;
