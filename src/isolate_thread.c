@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "profile_dir.h"
 #include "registry.h"
+#include "stackwalk.h"
 #include "v8api.h"
 #include "v8profile.h"
 #include "watch.h"
@@ -175,9 +176,14 @@ static int counted_kind(const struct gcs_isolate *s, void *isolate, int gc_type)
  * why): both are on that thread, where V8 lets it allocate and no
  * allocator's lock is held. The poll is inside the epoll interposer,
  * before the wait: mappings made meanwhile (pthread_create's are glibc's
- * own, not interposed) pass uncounted under its re-entry guard. */
-static void start_writer(const struct gcs_isolate *s)
+ * own, not interposed) pass uncounted under its re-entry guard. There
+ * too, once libunwind is loaded, this thread's block of its TLS is
+ * allocated, which lets this thread's walks use its cache (stackwalk.c):
+ * an isolate's thread is where most mappings are made, and a CPU-bound
+ * one may never wait. */
+static void at_safe_point(const struct gcs_isolate *s)
 {
+    gcs_stack_walk_ready_this_thread();
     if (gcs_output_start())
         return;
     struct gcs_record r;
@@ -290,7 +296,7 @@ static void on_gc_epilogue(void *isolate, int gc_type, int flags, void *data)
             gcs_output_submit(&r);
         }
     }
-    start_writer(s);
+    at_safe_point(s);
     /* Counted for the next publication: the cost of this very callback
      * cannot be in the numbers it publishes. */
     own->gc.callbacks++;
@@ -557,7 +563,7 @@ static bool culprits_work_due(const struct gcs_isolate *s, int64_t now_ms)
 void gcs_isolate_poll(struct gcs_isolate *s, int epfd, bool may_block)
 {
     if (may_block)
-        start_writer(s);
+        at_safe_point(s);
     if (s->loop_fd < 0)
         s->loop_fd = epfd;
     if (epfd != s->loop_fd)

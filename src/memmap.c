@@ -239,7 +239,7 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
 }
 
 /* Until an isolate is attached, a site is the interposer's caller alone,
- * found without libunwind: nearly all of a short process's mappings are
+ * found without a walk: nearly all of a short process's mappings are
  * made then (`node -e 0` makes 20 to 50), on the main thread while node
  * starts, and a walk through node's unwind tables then was half of what
  * gcstats added to the peak RSS of `node -e 0` (docs/design.md,
@@ -248,12 +248,14 @@ static bool in_code_range(uintptr_t addr, uintptr_t len)
  * named by the writer like any other; V8's code range, which shares its
  * caller with the heap's reservations, gets a site of its own when the
  * isolate is attached (gcs_memmap_add_code_range). From the attach on,
- * stacks are walked (the first walk is where libunwind sets itself up:
- * stackwalk.c). Two kinds of caller-only site remain after the attach:
- * mappings between gcs_memmap_add_code_range and the end of that attach
- * (gcs_registry_ever_attached), and walks that found no frame beyond
- * gcstats' own (unwind_site); inside a code range, gcs_memmap_on_map puts
- * them on the range's twin too (no test makes either happen). */
+ * stacks are walked once libunwind is loaded, 100 ms after the attach
+ * (gcstats.c, stackwalk.h). Three kinds of caller-only site remain after
+ * the attach: mappings between gcs_memmap_add_code_range and the end of
+ * that attach (gcs_registry_ever_attached), mappings before libunwind is
+ * loaded (gcs_stack_walk returns no frame, or for ever if it could not
+ * be), and walks that found no frame beyond gcstats' own (unwind_site);
+ * inside a code range, gcs_memmap_on_map puts them on the range's twin
+ * too (no test makes the first or the last happen). */
 static int site_frames(uintptr_t *frames, const void *caller)
 {
     if (gcs_registry_ever_attached())

@@ -439,8 +439,7 @@ static void *writer_main(void *arg)
     int64_t next_sites = first_deadline(jobs.sites_ms);
     for (;;) {
         uint32_t seen = atomic_load(&wake_seq);
-        if (jobs.idle != NULL)
-            jobs.idle();
+        int64_t next_idle = jobs.idle != NULL ? jobs.idle(gcs_monotonic_ms()) : INT64_MAX;
         while (gcs_queue_pop(&queue, &rec)) {
             emit_now(&rec);
             atomic_fetch_add(&completed, 1);
@@ -463,6 +462,8 @@ static void *writer_main(void *arg)
             next_sites = gcs_next_deadline(next_sites, jobs.sites_ms, now, &sites_missed);
         }
         int64_t next = next_tick < next_sites ? next_tick : next_sites;
+        if (next_idle < next)
+            next = next_idle;
         int64_t wait_ms = next == INT64_MAX ? 60000 : next - now;
         if (wait_ms > 0 && gcs_queue_empty(&queue))
             futex_wait(&wake_seq, seen, wait_ms);

@@ -42,7 +42,9 @@ struct gcs_writer_jobs {
     uint32_t sites_ms;                   /* 0: never */
     void (*sites)(void);                 /* writes with gcs_output_write_json */
     void (*prepare)(struct gcs_record *r);   /* just before a record is formatted */
-    void (*idle)(void);                  /* at every wake-up */
+    /* At every wake-up; returns when it next wants to run (monotonic ms,
+     * INT64_MAX: only at the next wake-up for another reason). */
+    int64_t (*idle)(int64_t now_ms);
 };
 
 /* Start-up (single-threaded): what the writer will do. From here on

@@ -170,3 +170,27 @@ test('with jemalloc preloaded: Buffers land in its arenas, counted as malloc', {
   // jemalloc's own frames fill the unwound stack: the site names it.
   assert.equal(malloc.object, 'libjemalloc.so.2');
 });
+
+// libunwind is not linked: the writer thread loads it once the process
+// has lived 100 ms past its first attach (src/stackwalk.c), and never
+// where mappings are not counted. Waits for the load, not for a time
+// (the second run's second only bounds how long it looks).
+const lookForLibunwind = `
+const { readFileSync } = require('fs');
+const loaded = () => readFileSync('/proc/self/maps', 'utf8').includes('/libunwind.so.8');
+const until = Date.now() + Number(process.argv[1]);
+const look = () => {
+  if (loaded() || Date.now() > until) console.log(JSON.stringify({ loaded: loaded() }));
+  else setTimeout(look, 20);
+};
+look();`;
+
+test('node loads libunwind after its attach; not with GCSTATS_MAPS=0', async () => {
+  const on = await runNodeWithLines(['-e', lookForLibunwind, '60000']);
+  assert.equal(on.code, 0, on.stderr);
+  assert.deepEqual(JSON.parse(on.stdout), { loaded: true });
+  assert.equal(byEvent(on.lines, 'error').length, 0);
+  const off = await runNodeWithLines(['-e', lookForLibunwind, '1000'], { env: { GCSTATS_MAPS: '0' } });
+  assert.equal(off.code, 0, off.stderr);
+  assert.deepEqual(JSON.parse(off.stdout), { loaded: false });
+});

@@ -35,3 +35,12 @@ for (const [cmd, args] of programs) {
     assert.ok(!existsSync(join(dir, `gc-${withFile.child.pid}.jsonl`)));
   });
 }
+
+// The library does not bring libunwind (nor the liblzma it needs) into a
+// process: only node's writer thread loads it, later (src/stackwalk.c).
+test('a process that is not node loads nothing more than the library', async () => {
+  const r = await run('cat', ['/proc/self/maps'], { env: baseEnv() });
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /libgcstats\.so/);
+  assert.doesNotMatch(r.stdout, /libunwind|liblzma/);
+});
