@@ -137,20 +137,23 @@ static void write_sites(void)
 
 static void error_record(struct gcs_record *r, const char *reason);
 
-/* How long after the first isolate's attach the writer loads libunwind
- * (stackwalk.h). Mappings made before then are sites of their caller
- * alone, as before the attach (memmap.c). A process that lives that long
- * pays under 1% of its life for the load (~0.7 ms, on this thread, not
- * the isolate's); `node -e 0`, a shell or a short script never does. */
+/* How long after the writer first finds an isolate attached it loads
+ * libunwind (stackwalk.h). Mappings made before then are sites of their
+ * caller alone, as before the attach (memmap.c). A process that lives
+ * that long pays under 1% of its life for the load (~0.7 ms, on this
+ * thread, not the isolate's); `node -e 0`, a shell or a short script
+ * never does. */
 #define UNWINDER_LOAD_DELAY_MS 100
 
 /* Writer thread: libunwind is loaded UNWINDER_LOAD_DELAY_MS after the
  * writer first finds an isolate attached (its start line wakes the writer
- * then). Returns when to come back for it. */
+ * then), unless gcstats went quiet or the process is exiting (the
+ * destructor turns the watch off before it waits for the writer). Returns
+ * when to come back for it. */
 static int64_t load_unwinder_when_due(int64_t now_ms)
 {
     static int64_t due_ms = INT64_MAX;
-    if (!gcs_memmap_enabled() || gcs_stack_walk_load_tried())
+    if (!gcs_memmap_enabled() || !gcs_watch_enabled() || gcs_stack_walk_load_tried())
         return INT64_MAX;
     if (due_ms == INT64_MAX) {
         if (!gcs_registry_ever_attached())

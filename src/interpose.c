@@ -60,6 +60,14 @@ void gcs_interpose_resolve(void)
 
 void gcs_interpose_quiet_thread(void) { in_hook = 1; }
 
+void gcs_interpose_quietly(void (*fn)(void))
+{
+    sig_atomic_t was = in_hook;
+    in_hook = 1;
+    fn();
+    in_hook = was;
+}
+
 /* ---- The mmap family: forward, then count under the guard -------------- */
 
 /* The guard is taken before the real call, not after it: if another

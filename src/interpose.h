@@ -21,4 +21,9 @@ void gcs_interpose_resolve(void);
  * writer thread's own mappings are not the host's. */
 void gcs_interpose_quiet_thread(void);
 
+/* Runs fn with this thread's calls forwarded and never counted (the
+ * re-entry guard held, if it is not already): gcstats' own work on a host
+ * thread that may map memory (libunwind making its frame cache). */
+void gcs_interpose_quietly(void (*fn)(void));
+
 #endif

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "culprits.h"
 #include "heapprofile.h"
+#include "interpose.h"
 #include "lines.h"
 #include "mapped_series.h"
 #include "memmap.h"
@@ -177,13 +178,12 @@ static int counted_kind(const struct gcs_isolate *s, void *isolate, int gc_type)
  * allocator's lock is held. The poll is inside the epoll interposer,
  * before the wait: mappings made meanwhile (pthread_create's are glibc's
  * own, not interposed) pass uncounted under its re-entry guard. There
- * too, once libunwind is loaded, this thread's block of its TLS is
- * allocated, which lets this thread's walks use its cache (stackwalk.c):
- * an isolate's thread is where most mappings are made, and a CPU-bound
- * one may never wait. */
+ * too, once libunwind is loaded, what this thread's cached walk needs is
+ * allocated (stackwalk.c): an isolate's thread is where most mappings are
+ * made, and a CPU-bound one may never wait. */
 static void at_safe_point(const struct gcs_isolate *s)
 {
-    gcs_stack_walk_ready_this_thread();
+    gcs_interpose_quietly(gcs_stack_walk_at_safe_point);
     if (gcs_output_start())
         return;
     struct gcs_record r;

@@ -15,10 +15,9 @@
 
 #include <stdbool.h>
 
-/* Per thread: the first GCS_STEPWISE_WALKS walks go step by step, the
- * rest through unw_backtrace if the thread was readied for it
- * (gcs_stack_walk_ready_this_thread), step by step if not. Why:
- * stackwalk.c. */
+/* Per thread: the first GCS_STEPWISE_WALKS walks go step by step; a
+ * thread that walks more gets unw_backtrace's cache at its next safe
+ * point (gcs_stack_walk_at_safe_point). Why: stackwalk.c. */
 #define GCS_STEPWISE_WALKS 64
 
 /* What is loaded: libunwind 1.x (Debian's libunwind8). */
@@ -34,11 +33,20 @@ bool gcs_stack_walk_load(void);
 bool gcs_stack_walk_load_tried(void);
 bool gcs_stack_walk_loaded(void);
 
-/* At a point where this thread holds no lock and is in no interposer (an
- * isolate's thread as it waits for its event loop): lets this thread's
- * walks use unw_backtrace's cache from its GCS_STEPWISE_WALKS-th walk on.
- * Nothing before libunwind is loaded; once per thread after. */
-void gcs_stack_walk_ready_this_thread(void);
+/* At a point where this thread holds no lock, is in no interposer and
+ * may allocate, under the interposers' re-entry guard (libunwind maps
+ * its cache): an isolate's thread at its event loop's wait or at the end
+ * of a GC. Readies what this thread's cached walk needs, if it walks
+ * often enough to want it (stackwalk.c). Nothing before libunwind is
+ * loaded; a thread-local flag's test when there is nothing to do. */
+void gcs_stack_walk_at_safe_point(void);
+
+/* Whether this thread's walks may take unw_backtrace's cache. */
+bool gcs_stack_walk_cache_ready_here(void);
+
+/* Whether any thread's may: libunwind is loaded and the process' malloc
+ * is glibc's own (stackwalk.c). */
+bool gcs_stack_walk_cache_allowed(void);
 
 /* How many walks this thread has made (the first GCS_STEPWISE_WALKS went
  * step by step). */
@@ -51,7 +59,7 @@ unsigned gcs_stack_walks_on_this_thread(void);
 int gcs_stack_walk(void **raw, int max);
 
 /* Either way on its own, for the test that the two agree (loaded first;
- * the cached way on a readied thread). */
+ * the cached way once this thread's cache is ready, else 0). */
 int gcs_stack_walk_stepwise(void **raw, int max);
 int gcs_stack_walk_cached(void **raw, int max);
 

@@ -172,25 +172,38 @@ test('with jemalloc preloaded: Buffers land in its arenas, counted as malloc', {
 });
 
 // libunwind is not linked: the writer thread loads it once the process
-// has lived 100 ms past its first attach (src/stackwalk.c), and never
+// has lived ~100 ms past its first attach (src/stackwalk.c), and never
 // where mappings are not counted. Waits for the load, not for a time
-// (the second run's second only bounds how long it looks).
+// (the second run's second only bounds how long it looks). After the
+// load, the first run maps 64 MiB of large objects (V8 maps each one
+// apart) and runs until a sites line shows them with a walked stack, more
+// than the caller alone.
 const lookForLibunwind = `
 const { readFileSync } = require('fs');
 const loaded = () => readFileSync('/proc/self/maps', 'utf8').includes('/libunwind.so.8');
 const until = Date.now() + Number(process.argv[1]);
+const keep = [];
 const look = () => {
-  if (loaded() || Date.now() > until) console.log(JSON.stringify({ loaded: loaded() }));
-  else setTimeout(look, 20);
+  if (!loaded() && Date.now() <= until) return setTimeout(look, 20);
+  const was = loaded();
+  const report = () => console.log(JSON.stringify({ loaded: was, kept: keep.length }));
+  if (!was || process.argv[2] !== 'map') return report();
+  for (let i = 0; i < 64; i++) keep.push(new Array(131072).fill(i));
+  const wait = setInterval(() => {}, 1000);
+  process.on('SIGUSR2', () => { clearInterval(wait); report(); });
 };
 look();`;
 
-test('node loads libunwind after its attach; not with GCSTATS_MAPS=0', async () => {
-  const on = await runNodeWithLines(['-e', lookForLibunwind, '60000']);
+const walkedV8Site = (lines) => byEvent(lines, 'sites').some((l) =>
+  l.sites.some((s) => s.owner === 'v8_heap' && s.stack.length >= 2 && s.committed >= 32 * MiB));
+
+test('node loads libunwind after its attach, then walks stacks; not with GCSTATS_MAPS=0', async () => {
+  const on = await runNodeUntil(['-e', lookForLibunwind, '60000', 'map'], walkedV8Site, { env: { GCSTATS_SITES: '1' } });
   assert.equal(on.code, 0, on.stderr);
-  assert.deepEqual(JSON.parse(on.stdout), { loaded: true });
+  assert.deepEqual(JSON.parse(on.stdout), { loaded: true, kept: 64 });
   assert.equal(byEvent(on.lines, 'error').length, 0);
+  assert.ok(walkedV8Site(on.lines));
   const off = await runNodeWithLines(['-e', lookForLibunwind, '1000'], { env: { GCSTATS_MAPS: '0' } });
   assert.equal(off.code, 0, off.stderr);
-  assert.deepEqual(JSON.parse(off.stdout), { loaded: false });
+  assert.deepEqual(JSON.parse(off.stdout), { loaded: false, kept: 0 });
 });
