@@ -108,6 +108,7 @@ struct tls_index {
 extern void *__tls_get_addr(struct tls_index *ti);
 
 static TLS unsigned walks_on_this_thread;
+static TLS unsigned cached_walks_on_this_thread;
 /* This thread's block of libunwind's TLS and its frame cache exist, made
  * at a safe point. */
 static TLS bool cache_ready;
@@ -277,6 +278,11 @@ unsigned gcs_stack_walks_on_this_thread(void)
     return walks_on_this_thread;
 }
 
+unsigned gcs_stack_walks_cached_on_this_thread(void)
+{
+    return cached_walks_on_this_thread;
+}
+
 bool gcs_stack_walk_cache_ready_here(void)
 {
     return cache_ready;
@@ -312,6 +318,8 @@ int gcs_stack_walk(void **raw, int max)
         cached = cache_ready && objects_loaded() == objects_at_safe_point;
         safe_point_wanted = !cached;
     }
+    if (cached && cached_walks_on_this_thread != UINT_MAX)
+        cached_walks_on_this_thread++;
     /* One call of each: a stack walked either way shows this frame at
      * one return address. */
     return cached ? gcs_stack_walk_cached(raw, max) : gcs_stack_walk_stepwise(raw, max);

@@ -49,8 +49,9 @@ bool gcs_stack_walk_cache_ready_here(void);
 bool gcs_stack_walk_cache_allowed(void);
 
 /* How many walks this thread has made (the first GCS_STEPWISE_WALKS went
- * step by step). */
+ * step by step), and how many of them took the cache. */
 unsigned gcs_stack_walks_on_this_thread(void);
+unsigned gcs_stack_walks_cached_on_this_thread(void);
 
 /* Up to max return addresses of the stack above the caller's frame (the
  * frame that calls this is the first, or the first two: the caller drops

@@ -174,7 +174,9 @@ static size_t allocated(void)
 struct thread_walks {
     bool safe_points;      /* a safe point after every walk */
     void *tls_before;      /* libunwind's block before any walk */
-    void *tls_early;       /* ... after the first safe point, before 64 walks */
+    void *tls_early;       /* ... after a safe point before any walk */
+    void *tls_63;          /* ... after the safe point after the 63rd walk */
+    bool ready_63;
     void *tls_after;       /* ... at the end */
     bool ready_early;      /* the cache was ready after that first safe point */
     bool ready_late;       /* ... at the end */
@@ -199,6 +201,10 @@ static void *walk_on_a_thread(void *arg)
         t->last = w;
         if (t->safe_points)
             gcs_stack_walk_at_safe_point();
+        if (i == GCS_STEPWISE_WALKS - 2) {
+            t->tls_63 = unwind_tls_here();
+            t->ready_63 = gcs_stack_walk_cache_ready_here();
+        }
     }
     t->walks = gcs_stack_walks_on_this_thread();
     t->tls_after = unwind_tls_here();
@@ -242,8 +248,11 @@ static void a_thread_gets_its_cache_at_a_safe_point_after_64_walks(void **state)
     struct thread_walks t = { .safe_points = true };
     run_thread(&t);
     assert_false(t.ready_early);
-    if (t.tls_before == NULL)
+    assert_false(t.ready_63);
+    if (t.tls_before == NULL) {
         assert_null(t.tls_early);
+        assert_null(t.tls_63);
+    }
     assert_int_equal(t.ready_late, cache_expected());
     if (cache_expected())
         assert_non_null(t.tls_after);
@@ -256,12 +265,12 @@ static void a_thread_gets_its_cache_at_a_safe_point_after_64_walks(void **state)
  * thread's table of TLS blocks with realloc at libunwind's next TLS
  * access, inside an interposer. The walk goes step by step instead, and
  * allocates nothing; the next safe point brings the table up to date,
- * and the cached walk is back, allocating nothing either. */
+ * and the walk takes the cache again, allocating nothing either. */
 struct after_loads {
     int loaded;              /* objects loaded */
     int got[2];              /* frames of the walk after the loads, and after the safe point */
     size_t grew[2];          /* bytes allocated in each */
-    bool cached_again;       /* the second walk was allowed the cache */
+    unsigned cached[2];      /* how many of them took the cache (0 or 1 each) */
 };
 
 /* On its own thread; asserts nothing there (cmocka's failures jump back
@@ -280,14 +289,15 @@ static void *walk_after_loads(void *arg)
         if (dlopen(path, RTLD_NOW | RTLD_LOCAL) != NULL)
             a->loaded++;
     }
-    size_t before = allocated();
-    a->got[0] = gcs_stack_walk(raw, MAX);
-    a->grew[0] = allocated() - before;
-    gcs_stack_walk_at_safe_point();
-    a->cached_again = gcs_stack_walk_cache_ready_here();
-    before = allocated();
-    a->got[1] = gcs_stack_walk(raw, MAX);
-    a->grew[1] = allocated() - before;
+    for (int i = 0; i < 2; i++) {
+        if (i == 1)
+            gcs_stack_walk_at_safe_point();
+        unsigned cached = gcs_stack_walks_cached_on_this_thread();
+        size_t before = allocated();
+        a->got[i] = gcs_stack_walk(raw, MAX);
+        a->grew[i] = allocated() - before;
+        a->cached[i] = gcs_stack_walks_cached_on_this_thread() - cached;
+    }
     return NULL;
 }
 
@@ -303,7 +313,8 @@ static void no_allocation_in_a_walk_after_objects_with_tls_were_loaded(void **st
     assert_int_equal(a.loaded, 24);   /* GCSTATS_TLS_OBJECTS: tests/meson.build */
     assert_true(a.got[0] > 2);
     assert_true(a.got[1] > 2);
-    assert_true(a.cached_again);
+    assert_int_equal(a.cached[0], 0);   /* step by step: objects were loaded */
+    assert_int_equal(a.cached[1], 1);   /* the cache again, after the safe point */
     assert_int_equal(a.grew[0], 0);
     assert_int_equal(a.grew[1], 0);
 }
