@@ -141,11 +141,6 @@ bool gcs_stack_walk_load_tried(void)
     return atomic_load_explicit(&state, memory_order_acquire) != UNWINDER_UNTRIED;
 }
 
-bool gcs_stack_walk_loaded(void)
-{
-    return loaded();
-}
-
 static bool bind(void *lib, void **fn, const char *name)
 {
     *fn = dlsym(lib, name);
@@ -220,11 +215,11 @@ bool gcs_stack_walk_load(void)
               && bind(lib, (void **)&u.getcontext, SYMBOL_NAME(unw_tdep_getcontext))
 #endif
               && dlinfo(lib, RTLD_DI_TLS_MODID, &u.tls_module) == 0;
-    u.cache_allowed = malloc_is_glibcs();
     if (!ok) {
         atomic_store_explicit(&state, UNWINDER_FAILED, memory_order_release);
         return false;
     }
+    u.cache_allowed = malloc_is_glibcs();
     /* libunwind sets itself up on its first walk (under its own lock:
      * three small mmaps, a pipe and a mincore probe, ~0.25 ms): here,
      * before any interposer can walk. */

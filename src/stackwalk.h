@@ -29,9 +29,8 @@
  * no walk, ever). */
 bool gcs_stack_walk_load(void);
 
-/* Whether gcs_stack_walk_load has been tried, and whether it worked. */
+/* Whether gcs_stack_walk_load has been tried (it says whether it worked). */
 bool gcs_stack_walk_load_tried(void);
-bool gcs_stack_walk_loaded(void);
 
 /* At a point where this thread holds no lock, is in no interposer and
  * may allocate, under the interposers' re-entry guard (libunwind maps
