@@ -4,7 +4,9 @@
 // and optionally with GCSTATS_PROBE=0 ("off") and with V8's heap sampler
 // on from the start, GCSTATS_CULPRITS=always ("sampler"), in turns (none, default,
 // none, default, ...) so that machine noise hits both alike, one run at a
-// time. Workloads:
+// time; and with GCSTATS_PROBE_BUDGET=P ("budget=P", e.g. budget=0.1: the
+// probe held to a tenth of its default budget, side by side with it).
+// Workloads:
 //   large_heap  bench/probe/server.js: ~600 MB live (--live-mb) and a fixed
 //               number of small requests, 4,000 a second (--rate) for the
 //               duration, over HTTP on 127.0.0.1 (--requests loop: a timer),
@@ -31,7 +33,7 @@
 // this share is read within one run), main-thread GC pauses, scavenges,
 // peak RSS.
 //
-//   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler]
+//   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler,budget=P]
 //                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S] [--skip S]
 //                        [--lib PATH] [--node PATH] [--md FILE] [--gcstats-env NAME=VALUE,...]
 // Defaults: 5 pairs, 45 s, every workload, modes none,default, 600 MB and
@@ -74,7 +76,9 @@ const mdFile = arg('md', join(out, 'probe.md'));
 const measure = join(here, 'probe', 'measure.js');
 const detectDir = join(here, 'detect', 'workloads');
 
-for (const m of modes) if (!['none', 'default', 'off', 'sampler'].includes(m)) throw new Error(`unknown mode ${m}`);
+const budgetOf = (m) => (/^budget=\d+(\.\d+)?$/.test(m) ? m.slice('budget='.length) : null);
+for (const m of modes) if (!['none', 'default', 'off', 'sampler'].includes(m) && budgetOf(m) == null) throw new Error(`unknown mode ${m}`);
+const budgetModes = modes.filter((m) => budgetOf(m) != null);
 if (!modes.includes('none') || !modes.includes('default')) throw new Error('--modes needs none and default');
 if (!existsSync(lib)) throw new Error(`${lib} is missing: build first (meson compile -C build)`);
 
@@ -105,6 +109,7 @@ function once(w, mode, i) {
     if (mode !== 'none') Object.assign(env, gcstatsEnv, { LD_PRELOAD: lib, GCSTATS_FILE: file });
     if (mode === 'off') env.GCSTATS_PROBE = '0';
     if (mode === 'sampler') env.GCSTATS_CULPRITS = 'always';
+    if (budgetOf(mode) != null) env.GCSTATS_PROBE_BUDGET = budgetOf(mode);
     const child = spawn(node, [...w.nodeFlags, '--expose-gc', '--require', measure, w.script],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -168,7 +173,8 @@ for (const w of selected) {
   }
   const ratio = (a, b) => runs[a].map((r, i) => r.cpuS / runs[b][i].cpuS);
   rows.push({ w, runs, ratios: ratio('default', 'none'), offRatios: runs.off ? ratio('off', 'none') : null,
-    samplerRatios: runs.sampler ? ratio('sampler', 'default') : null });
+    samplerRatios: runs.sampler ? ratio('sampler', 'default') : null,
+    budgetRatios: budgetModes.map((m) => ratio(m, 'none')) });
 }
 writeFileSync(join(out, 'runs.json'), JSON.stringify(rows.map(({ w, runs }) => ({ workload: w.name, runs })), null, 1));
 
@@ -176,15 +182,17 @@ const md = [];
 const m = (rs, k, d = 1) => f(median(rs.map((r) => r[k])), d);
 const mPerMin = (rs, k) => f(median(rs.map((r) => perMin(r, k))), 1);
 const shown = modes.join(' / ');
-md.push(`node ${node === process.execPath ? process.version : node}, ${skip ? `detection workloads measured from ${skip} s to ${duration} s of their run${selected.some((w) => w.name.endsWith('_heap')) ? `, servers ${duration} s after their warm-up` : ''}` : `${duration} s measured per run`}, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
+md.push(`node ${node === process.execPath ? process.version : node}, ${skip ? `detection workloads measured from ${skip} s to ${duration} s of their run${selected.some((w) => w.name.endsWith('_heap')) ? `, servers ${duration} s after their warm-up` : ''}` : `${duration} s measured per run`}, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${budgetModes.map((m) => `, ${m} = GCSTATS_PROBE_BUDGET=${budgetOf(m)}`).join('')}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
 md.push('');
-md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''} full GCs per min ${shown} (probed) | probe's CPU by its own measure, % of the phase's (median; per run) | GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
-md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''} --- | --- | --- | --- | --- | --- |`);
-for (const { w, runs, ratios, offRatios, samplerRatios } of rows) {
+md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''}${budgetModes.map((m) => ` CPU ratio ${m}/none (median; per pair) |`).join('')} full GCs per min ${shown} (probed) | probe's CPU by its own measure, % of the phase's (median; per run) |${budgetModes.map((m) => ` the same, ${m} |`).join('')} GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
+md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''}${' --- |'.repeat(2 * budgetModes.length)} --- | --- | --- | --- | --- | --- |`);
+const shares = (rs) => `${f(median(rs.map((r) => r.probeShare == null ? null : 100 * r.probeShare)), 2)}; ${rs.map((r) => (r.probeShare == null ? '-' : f(100 * r.probeShare, 2))).join(', ')}`;
+for (const { w, runs, ratios, offRatios, samplerRatios, budgetRatios } of rows) {
   const each = (fn) => modes.map((mo) => fn(runs[mo])).join(' / ');
   md.push(`| ${w.label} | ${each((rs) => m(rs, 'cpuS', 2))} | ${f(median(ratios), 3)}; ${ratios.map((r) => f(r, 3)).join(', ')} |${offRatios ? ` ${f(median(offRatios), 3)} |` : ''}${samplerRatios ? ` ${f(median(samplerRatios), 3)}; ${samplerRatios.map((r) => f(r, 3)).join(', ')} |` : ''}`
+    + budgetRatios.map((rs) => ` ${f(median(rs), 3)}; ${rs.map((r) => f(r, 3)).join(', ')} |`).join('')
     + ` ${modes.map((mo) => mPerMin(runs[mo], 'fullGcs') + (mo === 'none' ? '' : ` (${mPerMin(runs[mo], 'probed')})`)).join(' / ')}`
-    + ` | ${f(median(runs.default.map((r) => r.probeShare == null ? null : 100 * r.probeShare)), 2)}; ${runs.default.map((r) => (r.probeShare == null ? '-' : f(100 * r.probeShare, 2))).join(', ')}`
+    + ` | ${shares(runs.default)}${budgetModes.map((m) => ` | ${shares(runs[m])}`).join('')}`
     + ` | ${each((rs) => m(rs, 'pauseMs', 0))} | ${each((rs) => m(rs, 'scavenges', 0))} | ${each((rs) => m(rs, 'rssPeakMb', 0))} | ${each((rs) => m(rs, 'wallS', 1))} |`);
 }
 if (selected.some((w) => w.name === 'worker_leak')) md.push('', 'worker_leak: CPU time is the whole process\'s; GCs and pauses are the main isolate\'s only.');

@@ -3,11 +3,17 @@
 // script) run without the preload, with it, and with it and
 // GCSTATS_MAPS=0, in interleaved rounds (the order rotates every round) so
 // that the machine's noise hits the three alike. Per run: the wall time
-// (hrtime around the spawn of /usr/bin/time), and from /usr/bin/time the
+// (hrtime around the spawn of /usr/bin/time, or perf's: below), and from /usr/bin/time the
 // child's peak RSS (getrusage ru_maxrss) and minor page faults. Page faults
 // and instruction counts are repeatable on a loaded machine, wall times
 // are not: --callgrind=N adds the median of N instruction counts per
 // configuration (valgrind --tool=callgrind, every thread of the process).
+// Where perf is installed, each run is timed by `perf stat -e
+// task-clock,duration_time`: the wall time is then perf's, from the exec
+// of /usr/bin/time to its exit (perf's own start-up left out), and a CPU
+// time column is added: node's and its threads' (and /usr/bin/time's, the
+// same in every configuration), steadier than the wall time; where the
+// two differ by much, the difference is time spent waiting.
 // --also=a.so,b.so adds other builds of the library to the rounds (named
 // by their paths), to compare two versions side by side in one run.
 //
@@ -39,6 +45,9 @@ if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed (apt-
 
 const dir = mkdtempSync(join(tmpdir(), 'gcstats-startup-'));
 const timeOut = join(dir, 'time');
+const perfOut = join(dir, 'perf');
+const perfEvents = ['-e', 'task-clock,duration_time'];
+const perf = spawnSync('perf', ['stat', '-x,', ...perfEvents, '--', 'true'], { stdio: 'ignore' }).status === 0;
 
 const clean = { ...process.env };
 for (const k of Object.keys(clean))
@@ -59,13 +68,21 @@ const median = (xs) => {
 };
 
 function once(config) {
+  const timed = ['/usr/bin/time', '-o', timeOut, '-f', '%M %R', node, ...script];
+  const [cmd, ...args] = perf ? ['perf', 'stat', '-x,', ...perfEvents, '-o', perfOut, '--', ...timed] : timed;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-o', timeOut, '-f', '%M %R', node, ...script],
-                      { env: config.env, stdio: 'ignore' });
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const r = spawnSync(cmd, args, { env: config.env, stdio: 'ignore' });
+  let wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${config.name}: ${node} ${script.join(' ')} exited ${r.status}`);
   const [maxrssKb, minorFaults] = readFileSync(timeOut, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { wallMs, rssKb: maxrssKb, faults: minorFaults };
+  let cpuMs = NaN;
+  if (perf) {
+    // perf's CSV lines: "<msec>,msec,task-clock,..." and "<ns>,ns,duration_time,..."
+    const counted = (event) => Number(readFileSync(perfOut, 'utf8').split('\n').find((l) => l.split(',')[2] === event).split(',')[0]);
+    cpuMs = counted('task-clock');
+    wallMs = counted('duration_time') / 1e6;
+  }
+  return { wallMs, cpuMs, rssKb: maxrssKb, faults: minorFaults };
 }
 
 function instructions(config) {
@@ -92,7 +109,8 @@ rmSync(dir, { recursive: true, force: true });
 const base = runs.without;
 const version = spawnSync(node, ['--version'], { encoding: 'utf8', env: clean }).stdout.trim();
 console.log(`node ${version}, ${node} ${script.join(' ')}, ${pairs} interleaved rounds; with: ${lib}`);
-console.log('config    wall median  +ms vs without (median of round differences)  ratio  peak RSS  +KiB  minor faults');
+console.log('config    wall median  +ms vs without (median of round differences)  ratio  peak RSS  +KiB  minor faults' +
+            (perf ? '  CPU median  +ms CPU  CPU ratio' : ''));
 const summary = {};
 for (const c of configs) {
   const rs = runs[c.name];
@@ -102,9 +120,13 @@ for (const c of configs) {
   const rss = median(rs.map((r) => r.rssKb));
   const plusKb = median(rs.map((r, i) => r.rssKb - base[i].rssKb));
   const faults = median(rs.map((r) => r.faults));
+  const cpu = median(rs.map((r) => r.cpuMs));
+  const plusCpuMs = median(rs.map((r, i) => r.cpuMs - base[i].cpuMs));
+  const cpuRatio = median(rs.map((r, i) => r.cpuMs / base[i].cpuMs));
   summary[c.name] = { wall, plusMs, ratio, rss, plusKb, faults };
   console.log(`${c.name.padEnd(9)} ${wall.toFixed(1).padStart(8)} ms  ${plusMs.toFixed(2).padStart(8)} ms${' '.repeat(38)}` +
-              `${ratio.toFixed(3)}  ${String(rss).padStart(6)} KiB ${String(plusKb).padStart(5)}  ${faults}`);
+              `${ratio.toFixed(3)}  ${String(rss).padStart(6)} KiB ${String(plusKb).padStart(5)}  ${String(faults).padStart(12)}` +
+              (perf ? `  ${cpu.toFixed(1).padStart(7)} ms  ${plusCpuMs.toFixed(2).padStart(6)}  ${cpuRatio.toFixed(3)}` : ''));
 }
 if (callgrindRuns > 0) {
   const counts = Object.fromEntries(configs.map((c) => [c.name, instructions(c)]));
