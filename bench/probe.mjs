@@ -76,8 +76,15 @@ const mdFile = arg('md', join(out, 'probe.md'));
 const measure = join(here, 'probe', 'measure.js');
 const detectDir = join(here, 'detect', 'workloads');
 
-const budgetOf = (m) => (/^budget=\d+(\.\d+)?$/.test(m) ? m.slice('budget='.length) : null);
-for (const m of modes) if (!['none', 'default', 'off', 'sampler'].includes(m) && budgetOf(m) == null) throw new Error(`unknown mode ${m}`);
+// budget=P: P as GCSTATS_PROBE_BUDGET takes it (0.01 to 100); gcstats
+// would take any other value for its default, and the column would lie.
+const budgetOf = (m) => {
+  if (!/^budget=\d+(\.\d+)?$/.test(m)) return null;
+  const p = m.slice('budget='.length);
+  return Number(p) >= 0.01 && Number(p) <= 100 ? p : null;
+};
+for (const m of modes) if (!['none', 'default', 'off', 'sampler'].includes(m) && budgetOf(m) == null) throw new Error(`unknown mode ${m} (budget=P takes P from 0.01 to 100)`);
+if (new Set(modes).size !== modes.length) throw new Error('--modes names a mode twice');
 const budgetModes = modes.filter((m) => budgetOf(m) != null);
 if (!modes.includes('none') || !modes.includes('default')) throw new Error('--modes needs none and default');
 if (!existsSync(lib)) throw new Error(`${lib} is missing: build first (meson compile -C build)`);

@@ -47,7 +47,21 @@ const dir = mkdtempSync(join(tmpdir(), 'gcstats-startup-'));
 const timeOut = join(dir, 'time');
 const perfOut = join(dir, 'perf');
 const perfEvents = ['-e', 'task-clock,duration_time'];
-const perf = spawnSync('perf', ['stat', '-x,', ...perfEvents, '--', 'true'], { stdio: 'ignore' }).status === 0;
+// perf's CSV lines: "<msec>,msec,task-clock,..." and "<ns>,ns,duration_time,...",
+// the events named with ":u" where perf may count only user space (an
+// unprivileged user); a counter perf could not read says "<not counted>".
+function perfCounts() {
+  const lines = readFileSync(perfOut, 'utf8').split('\n').map((l) => l.split(','));
+  const counted = (event) => {
+    const l = lines.find((f) => f[2] === event || (f[2] ?? '').startsWith(`${event}:`));
+    const v = l ? Number(l[0]) : NaN;
+    return Number.isFinite(v) ? v : null;
+  };
+  const cpuMs = counted('task-clock'), wallNs = counted('duration_time');
+  return cpuMs == null || wallNs == null ? null : { cpuMs, wallMs: wallNs / 1e6 };
+}
+const perf = spawnSync('perf', ['stat', '-x,', ...perfEvents, '-o', perfOut, '--', 'true'], { stdio: 'ignore' }).status === 0 &&
+             perfCounts() != null;
 
 const clean = { ...process.env };
 for (const k of Object.keys(clean))
@@ -76,12 +90,9 @@ function once(config) {
   if (r.status !== 0) throw new Error(`${config.name}: ${node} ${script.join(' ')} exited ${r.status}`);
   const [maxrssKb, minorFaults] = readFileSync(timeOut, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
   let cpuMs = NaN;
-  if (perf) {
-    // perf's CSV lines: "<msec>,msec,task-clock,..." and "<ns>,ns,duration_time,..."
-    const counted = (event) => Number(readFileSync(perfOut, 'utf8').split('\n').find((l) => l.split(',')[2] === event).split(',')[0]);
-    cpuMs = counted('task-clock');
-    wallMs = counted('duration_time') / 1e6;
-  }
+  const counts = perf ? perfCounts() : null;
+  if (perf && counts == null) throw new Error(`${config.name}: perf stat gave no task-clock or duration_time: ${readFileSync(perfOut, 'utf8')}`);
+  if (counts) ({ cpuMs, wallMs } = counts);
   return { wallMs, cpuMs, rssKb: maxrssKb, faults: minorFaults };
 }
 
