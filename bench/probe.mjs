@@ -4,8 +4,9 @@
 // and optionally with GCSTATS_PROBE=0 ("off") and with V8's heap sampler
 // on from the start, GCSTATS_CULPRITS=always ("sampler"), in turns (none, default,
 // none, default, ...) so that machine noise hits both alike, one run at a
-// time; and with GCSTATS_PROBE_BUDGET=P ("budget=P", e.g. budget=0.1: the
-// probe held to a tenth of its default budget, side by side with it).
+// time; and with one setting changed: GCSTATS_PROBE_BUDGET=P ("budget=P",
+// e.g. budget=0.1: the probe held to a tenth of its default budget, side
+// by side with it) or GCSTATS_CULPRITS=V ("culprits=V": auto, always, off).
 // Workloads:
 //   large_heap  bench/probe/server.js: ~600 MB live (--live-mb) and a fixed
 //               number of small requests, 4,000 a second (--rate) for the
@@ -33,7 +34,7 @@
 // this share is read within one run), main-thread GC pauses, scavenges,
 // peak RSS.
 //
-//   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler,budget=P]
+//   node bench/probe.mjs [--pairs N] [--duration S] [--only a,b] [--modes none,default,off,sampler,budget=P,culprits=V]
 //                        [--live-mb MB] [--huge-mb MB] [--rate R] [--requests http|loop] [--warmup S] [--skip S]
 //                        [--lib PATH] [--node PATH] [--md FILE] [--gcstats-env NAME=VALUE,...]
 // Defaults: 5 pairs, 45 s, every workload, modes none,default, 600 MB and
@@ -76,16 +77,21 @@ const mdFile = arg('md', join(out, 'probe.md'));
 const measure = join(here, 'probe', 'measure.js');
 const detectDir = join(here, 'detect', 'workloads');
 
-// budget=P: P as GCSTATS_PROBE_BUDGET takes it (0.01 to 100); gcstats
-// would take any other value for its default, and the column would lie.
-const budgetOf = (m) => {
-  if (!/^budget=\d+(\.\d+)?$/.test(m)) return null;
-  const p = m.slice('budget='.length);
-  return Number(p) >= 0.01 && Number(p) <= 100 ? p : null;
+// A mode that changes one setting: [variable, value], or null. Only
+// values gcstats takes: it would take any other for its default, and the
+// column would lie.
+const settingOf = (m) => {
+  const budget = m.match(/^budget=(\d+(?:\.\d+)?)$/);
+  if (budget) return Number(budget[1]) >= 0.01 && Number(budget[1]) <= 100 ? ['GCSTATS_PROBE_BUDGET', budget[1]] : null;
+  const culprits = m.match(/^culprits=(auto|always|off)$/);
+  return culprits ? ['GCSTATS_CULPRITS', culprits[1]] : null;
 };
-for (const m of modes) if (!['none', 'default', 'off', 'sampler'].includes(m) && budgetOf(m) == null) throw new Error(`unknown mode ${m} (budget=P takes P from 0.01 to 100)`);
+for (const m of modes) {
+  if (!['none', 'default', 'off', 'sampler'].includes(m) && settingOf(m) == null)
+    throw new Error(`unknown mode ${m} (budget=P takes P from 0.01 to 100, culprits=V auto, always or off)`);
+}
 if (new Set(modes).size !== modes.length) throw new Error('--modes names a mode twice');
-const budgetModes = modes.filter((m) => budgetOf(m) != null);
+const settingModes = modes.filter((m) => settingOf(m) != null);
 if (!modes.includes('none') || !modes.includes('default')) throw new Error('--modes needs none and default');
 if (!existsSync(lib)) throw new Error(`${lib} is missing: build first (meson compile -C build)`);
 
@@ -116,7 +122,7 @@ function once(w, mode, i) {
     if (mode !== 'none') Object.assign(env, gcstatsEnv, { LD_PRELOAD: lib, GCSTATS_FILE: file });
     if (mode === 'off') env.GCSTATS_PROBE = '0';
     if (mode === 'sampler') env.GCSTATS_CULPRITS = 'always';
-    if (budgetOf(mode) != null) env.GCSTATS_PROBE_BUDGET = budgetOf(mode);
+    if (settingOf(mode) != null) env[settingOf(mode)[0]] = settingOf(mode)[1];
     const child = spawn(node, [...w.nodeFlags, '--expose-gc', '--require', measure, w.script],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -181,7 +187,7 @@ for (const w of selected) {
   const ratio = (a, b) => runs[a].map((r, i) => r.cpuS / runs[b][i].cpuS);
   rows.push({ w, runs, ratios: ratio('default', 'none'), offRatios: runs.off ? ratio('off', 'none') : null,
     samplerRatios: runs.sampler ? ratio('sampler', 'default') : null,
-    budgetRatios: budgetModes.map((m) => ratio(m, 'none')) });
+    settingRatios: settingModes.map((m) => ratio(m, 'none')) });
 }
 writeFileSync(join(out, 'runs.json'), JSON.stringify(rows.map(({ w, runs }) => ({ workload: w.name, runs })), null, 1));
 
@@ -189,17 +195,17 @@ const md = [];
 const m = (rs, k, d = 1) => f(median(rs.map((r) => r[k])), d);
 const mPerMin = (rs, k) => f(median(rs.map((r) => perMin(r, k))), 1);
 const shown = modes.join(' / ');
-md.push(`node ${node === process.execPath ? process.version : node}, ${skip ? `detection workloads measured from ${skip} s to ${duration} s of their run${selected.some((w) => w.name.endsWith('_heap')) ? `, servers ${duration} s after their warm-up` : ''}` : `${duration} s measured per run`}, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${budgetModes.map((m) => `, ${m} = GCSTATS_PROBE_BUDGET=${budgetOf(m)}`).join('')}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
+md.push(`node ${node === process.execPath ? process.version : node}, ${skip ? `detection workloads measured from ${skip} s to ${duration} s of their run${selected.some((w) => w.name.endsWith('_heap')) ? `, servers ${duration} s after their warm-up` : ''}` : `${duration} s measured per run`}, ${pairs} pairs (${modes.join(', ')} in turns), one run at a time; none = no preload, default = libgcstats.so with default settings${modes.includes('off') ? ', off = GCSTATS_PROBE=0' : ''}${modes.includes('sampler') ? ', sampler = GCSTATS_CULPRITS=always' : ''}${settingModes.map((m) => `, ${m} = ${settingOf(m).join('=')}`).join('')}${Object.keys(gcstatsEnv).length ? `; every preloaded run also has ${Object.entries(gcstatsEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`);
 md.push('');
-md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''}${budgetModes.map((m) => ` CPU ratio ${m}/none (median; per pair) |`).join('')} full GCs per min ${shown} (probed) | probe's CPU by its own measure, % of the phase's (median; per run) |${budgetModes.map((m) => ` the same, ${m} |`).join('')} GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
-md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''}${' --- |'.repeat(2 * budgetModes.length)} --- | --- | --- | --- | --- | --- |`);
+md.push(`| workload | CPU s ${shown} (median) | CPU ratio default/none (median; per pair) |${modes.includes('off') ? ' CPU ratio off/none (median) |' : ''}${modes.includes('sampler') ? ' CPU ratio sampler/default (median; per pair) |' : ''}${settingModes.map((m) => ` CPU ratio ${m}/none (median; per pair) |`).join('')} full GCs per min ${shown} (probed) | probe's CPU by its own measure, % of the phase's (median; per run) |${settingModes.map((m) => ` the same, ${m} |`).join('')} GC pauses ms ${shown} | scavenges ${shown} | RSS peak MiB ${shown} | phase s ${shown} |`);
+md.push(`| --- | --- | --- |${modes.includes('off') ? ' --- |' : ''}${modes.includes('sampler') ? ' --- |' : ''}${' --- |'.repeat(2 * settingModes.length)} --- | --- | --- | --- | --- | --- |`);
 const shares = (rs) => `${f(median(rs.map((r) => r.probeShare == null ? null : 100 * r.probeShare)), 2)}; ${rs.map((r) => (r.probeShare == null ? '-' : f(100 * r.probeShare, 2))).join(', ')}`;
-for (const { w, runs, ratios, offRatios, samplerRatios, budgetRatios } of rows) {
+for (const { w, runs, ratios, offRatios, samplerRatios, settingRatios } of rows) {
   const each = (fn) => modes.map((mo) => fn(runs[mo])).join(' / ');
   md.push(`| ${w.label} | ${each((rs) => m(rs, 'cpuS', 2))} | ${f(median(ratios), 3)}; ${ratios.map((r) => f(r, 3)).join(', ')} |${offRatios ? ` ${f(median(offRatios), 3)} |` : ''}${samplerRatios ? ` ${f(median(samplerRatios), 3)}; ${samplerRatios.map((r) => f(r, 3)).join(', ')} |` : ''}`
-    + budgetRatios.map((rs) => ` ${f(median(rs), 3)}; ${rs.map((r) => f(r, 3)).join(', ')} |`).join('')
+    + settingRatios.map((rs) => ` ${f(median(rs), 3)}; ${rs.map((r) => f(r, 3)).join(', ')} |`).join('')
     + ` ${modes.map((mo) => mPerMin(runs[mo], 'fullGcs') + (mo === 'none' ? '' : ` (${mPerMin(runs[mo], 'probed')})`)).join(' / ')}`
-    + ` | ${shares(runs.default)}${budgetModes.map((m) => ` | ${shares(runs[m])}`).join('')}`
+    + ` | ${shares(runs.default)}${settingModes.map((m) => ` | ${shares(runs[m])}`).join('')}`
     + ` | ${each((rs) => m(rs, 'pauseMs', 0))} | ${each((rs) => m(rs, 'scavenges', 0))} | ${each((rs) => m(rs, 'rssPeakMb', 0))} | ${each((rs) => m(rs, 'wallS', 1))} |`);
 }
 if (selected.some((w) => w.name === 'worker_leak')) md.push('', 'worker_leak: CPU time is the whole process\'s; GCs and pauses are the main isolate\'s only.');
